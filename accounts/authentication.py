@@ -1,0 +1,63 @@
+"""Authentication by API key, for DRF views and for WebSocket handshakes."""
+
+from dataclasses import dataclass
+
+from rest_framework import authentication, exceptions
+
+from accounts.keys import InvalidKey, authenticate_key
+from accounts.models import ApiKey
+
+
+@dataclass(frozen=True)
+class KeyPrincipal:
+    """The request.user of a request authenticated by an API key (not a person)."""
+
+    key: ApiKey
+    is_authenticated: bool = True
+    is_anonymous: bool = False
+    is_active: bool = True
+    is_staff: bool = False
+    is_superuser: bool = False
+
+    @property
+    def username(self) -> str:
+        return f"key:{self.key.prefix}"
+
+    def __str__(self) -> str:
+        return self.username
+
+
+def raw_key_from_headers(authorization: str | None, x_api_key: str | None) -> str | None:
+    """The key a client presented, from `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+
+    Returns None when neither header is present, so session authentication can try.
+    Raises InvalidKey for a header that is present but not a bearer key.
+    """
+    if x_api_key is not None:
+        return x_api_key.strip()
+    if authorization is None:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise InvalidKey("malformed_authorization", "Use 'Authorization: Bearer <api key>' or 'X-API-Key: <api key>'.")
+    return value.strip()
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """Accepts `Authorization: Bearer <key>` and `X-API-Key: <key>`."""
+
+    www_authenticate_realm = "devlogs"
+
+    def authenticate(self, request):
+        try:
+            raw = raw_key_from_headers(request.headers.get("Authorization"), request.headers.get("X-API-Key"))
+            if raw is None:
+                return None
+            key = authenticate_key(raw)
+        except InvalidKey as exc:
+            raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from None
+        return KeyPrincipal(key), key
+
+    def authenticate_header(self, request):
+        # Makes DRF answer 401 (not 403) to unauthenticated requests.
+        return f'Bearer realm="{self.www_authenticate_realm}"'

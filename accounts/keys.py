@@ -1,0 +1,121 @@
+"""API keys: making them, storing them safely, and checking them.
+
+A key reads `dl_<kind>_<lookup><secret>`: the kind (ingest, read, full) tells a
+person at a glance what a leaked key can do, the 12-character lookup finds the row,
+and only HMAC-SHA256 of the whole key is stored, compared in constant time.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+import string
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiKey, App, Scope, Tenant
+
+_ALPHABET = string.ascii_letters + string.digits
+_LOOKUP_LEN = 12
+_SECRET_LEN = 32
+_KEY_RE = re.compile(r"^dl_(ingest|read|full)_([A-Za-z0-9]{12})([A-Za-z0-9]{32})$")
+VALID_SCOPES = {Scope.INGEST.value, Scope.READ.value}
+
+
+class InvalidKey(Exception):
+    """The presented key is malformed, unknown, revoked or expired."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _kind(scopes: list[str]) -> str:
+    if set(scopes) == VALID_SCOPES:
+        return "full"
+    return scopes[0]
+
+
+def hash_key(raw_key: str) -> str:
+    return hmac.new(settings.DEVLOGS_API_KEY_PEPPER.encode(), raw_key.encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_scopes(scopes) -> list[str]:
+    if isinstance(scopes, str):
+        scopes = [s.strip() for s in scopes.split(",") if s.strip()]
+    unknown = set(scopes) - VALID_SCOPES
+    if unknown or not scopes:
+        raise ValueError(f"scopes must be a non-empty subset of {sorted(VALID_SCOPES)}, got {sorted(scopes)}")
+    return sorted(set(scopes))
+
+
+def generate_key(scopes: list[str]) -> tuple[str, str]:
+    """Return (full key, stored prefix) for a new key with these scopes."""
+    lookup = "".join(secrets.choice(_ALPHABET) for _ in range(_LOOKUP_LEN))
+    secret = "".join(secrets.choice(_ALPHABET) for _ in range(_SECRET_LEN))
+    prefix = f"dl_{_kind(scopes)}_{lookup}"
+    return prefix + secret, prefix
+
+
+def api_key_create(*, app: App, scopes, name: str = "", expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    """Create a key for an app. Returns the row and the full key, which is never stored."""
+    key = ApiKey(app=app, name=name, expires_at=expires_at)
+    raw = assign_new_secret(key, scopes=scopes)
+    key.save()
+    return key, raw
+
+
+def assign_new_secret(key: ApiKey, *, scopes) -> str:
+    """Give an unsaved key its scopes, prefix and hash; return the full key to show once."""
+    key.scopes = normalise_scopes(scopes)
+    raw, key.prefix = generate_key(key.scopes)
+    key.key_hash = hash_key(raw)
+    return raw
+
+
+def api_key_revoke(*, key: ApiKey) -> None:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def create_api_key_for_slugs(*, tenant_slug: str, app_slug: str, scopes, name: str = "",
+                             expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    """Create tenant and app when missing, then a key: the operator's one-liner."""
+    tenant, _ = Tenant.objects.get_or_create(slug=tenant_slug, defaults={"name": tenant_slug.replace("-", " ").title()})
+    app, _ = App.objects.get_or_create(tenant=tenant, slug=app_slug, defaults={"name": app_slug.replace("-", " ").title()})
+    return api_key_create(app=app, scopes=scopes, name=name, expires_at=expires_at)
+
+
+def authenticate_key(raw_key: str) -> ApiKey:
+    """Find the usable key for a presented string, or raise InvalidKey."""
+    match = _KEY_RE.match(raw_key)
+    if not match:
+        raise InvalidKey("malformed_key", "The API key is malformed; expected dl_<kind>_<44 characters>.")
+    prefix = f"dl_{match.group(1)}_{match.group(2)}"
+    key = ApiKey.objects.select_related("app__tenant").filter(prefix=prefix).first()
+    # Hash even when the prefix is unknown so timing does not reveal which prefixes exist.
+    presented = hash_key(raw_key)
+    stored = key.key_hash if key else hash_key("dl_none")
+    if key is None or not hmac.compare_digest(presented, stored):
+        raise InvalidKey("unknown_key", "The API key is not recognised.")
+    now = timezone.now()
+    if key.revoked_at is not None:
+        raise InvalidKey("revoked_key", "The API key has been revoked.")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise InvalidKey("expired_key", "The API key has expired.")
+    _touch(key, now)
+    return key
+
+
+def _touch(key: ApiKey, now: datetime) -> None:
+    # One write per key per interval, not per request: ingest is hot.
+    interval = timedelta(seconds=settings.DEVLOGS_API_KEY_TOUCH_SECONDS)
+    if key.last_used_at is None or now - key.last_used_at >= interval:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now

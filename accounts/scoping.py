@@ -1,0 +1,85 @@
+"""Who is calling and which tenant they may see: the one place tenant scoping lives.
+
+Every view, export, live-tail socket and admin list asks `caller_for_request` (or
+`caller_for_user` / `caller_for_key`) and filters by `caller.tenant`; no view reads a
+tenant id from the request body or URL.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from rest_framework import exceptions, permissions
+
+from accounts.authentication import KeyPrincipal
+from accounts.models import ApiKey, App, Membership, Tenant
+
+TENANT_HEADER = "X-Devlogs-Tenant"
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant: Tenant
+    role: str | None = None  # for people; None for keys
+    key: ApiKey | None = None
+    user: AbstractBaseUser | None = None
+
+    def can(self, scope: str) -> bool:
+        if self.key is not None:
+            return self.key.has_scope(scope)
+        # People: every role reads; ingest by session is not offered.
+        return scope == "read" and self.role is not None
+
+    def apps(self):
+        return App.objects.filter(tenant=self.tenant)
+
+
+def caller_for_key(key: ApiKey) -> Caller:
+    return Caller(tenant=key.app.tenant, key=key)
+
+
+def caller_for_user(user, tenant_slug: str | None = None) -> Caller:
+    """The tenant a signed-in person acts in: the one asked for, or their first."""
+    memberships = Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__slug")
+    if tenant_slug:
+        memberships = memberships.filter(tenant__slug=tenant_slug)
+    membership = memberships.first()
+    if membership is None:
+        if tenant_slug:
+            raise exceptions.PermissionDenied(f"You are not a member of tenant '{tenant_slug}'.")
+        raise exceptions.PermissionDenied("You are not a member of any tenant; ask an operator to add you.")
+    return Caller(tenant=membership.tenant, role=membership.role, user=user)
+
+
+def caller_for_request(request) -> Caller:
+    cached = getattr(request, "_devlogs_caller", None)
+    if cached is not None:
+        return cached
+    if isinstance(request.user, KeyPrincipal):
+        caller = caller_for_key(request.user.key)
+    elif request.user and request.user.is_authenticated:
+        slug = request.headers.get(TENANT_HEADER) or request.query_params.get("tenant") \
+            or request.session.get("devlogs_tenant")
+        caller = caller_for_user(request.user, slug)
+    else:
+        raise exceptions.NotAuthenticated()
+    request._devlogs_caller = caller
+    return caller
+
+
+class HasScope(permissions.BasePermission):
+    """Allows the request when the caller (key or person) holds `required_scope`."""
+
+    required_scope = "read"
+    message = "This API key lacks the '{scope}' scope."
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        scope = getattr(view, "required_scope", self.required_scope)
+        caller = caller_for_request(request)
+        if not caller.can(scope):
+            if caller.key is not None:
+                raise exceptions.PermissionDenied(self.message.format(scope=scope))
+            raise exceptions.PermissionDenied(f"Your role cannot '{scope}' in this tenant.")
+        return True
+

@@ -1,0 +1,30 @@
+"""ASGI entry point: HTTP to Django, WebSockets to the live tail.
+
+In embedded mode the processor also runs here, as a thread of the server process,
+so one command runs the whole platform.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devlogs.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from accounts.websocket_auth import ApiKeyWebsocketMiddleware, BrowserOriginValidator  # noqa: E402
+from devlogs.body_limit import BodyLimitMiddleware  # noqa: E402
+from logs.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter({
+    "http": BodyLimitMiddleware(django_asgi_app),
+    "websocket": BrowserOriginValidator(AuthMiddlewareStack(ApiKeyWebsocketMiddleware(URLRouter(websocket_urlpatterns)))),
+})
+
+if settings.DEVLOGS_PROCESSOR_IN_SERVER:
+    from processing.in_server import start_processor_thread  # noqa: E402
+
+    start_processor_thread()

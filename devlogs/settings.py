@@ -1,0 +1,192 @@
+"""devlogs settings: one module, every value read from the environment.
+
+Defaults are the embedded mode (SQLite, local durable queue, in-memory channel
+layer, processor inside the server process) so a fresh checkout runs with no
+configuration. Production sets DATABASE_URL, DEVLOGS_QUEUE, DEVLOGS_CHANNEL_LAYER
+and friends; see docs/configuration.md.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from devlogs.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("DEVLOGS_DATA_DIR", str(BASE_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    configured = env_str("SECRET_KEY")
+    if configured:
+        return configured
+    # Embedded mode: a random key kept beside the data, so sessions survive restarts
+    # and no two installs share a key.
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "channels",
+    "accounts",
+    "ingest",
+    "processing",
+    "logs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "devlogs.urls"
+ASGI_APPLICATION = "devlogs.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'devlogs.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets the server read while the processor writes; IMMEDIATE avoids
+        # the "database is locked" upgrade deadlock between two writers.
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-devlogs.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# The dashboard is built by Vite into frontend/dist and served under /static/dashboard/.
+STATICFILES_DIRS = [("dashboard", BASE_DIR / "frontend" / "dist")]
+WHITENOISE_USE_FINDERS = True
+DASHBOARD_INDEX = BASE_DIR / "frontend" / "dist" / "index.html"
+
+# --- REST API -----------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "devlogs.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# --- API keys -------------------------------------------------------------------
+# Keys are stored as HMAC-SHA256(pepper, key). Changing the pepper invalidates every key.
+DEVLOGS_API_KEY_PEPPER = env_str("DEVLOGS_API_KEY_PEPPER", "devlogs-api-key-v1")
+# last_used_at is written at most this often per key, not on every request.
+DEVLOGS_API_KEY_TOUCH_SECONDS = env_int("DEVLOGS_API_KEY_TOUCH_SECONDS", 60, minimum=0)
+
+# --- Ingest limits (documented in docs/ingest.md) ------------------------------------
+DEVLOGS_MAX_BODY_BYTES = env_int("DEVLOGS_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+DEVLOGS_MAX_DECOMPRESSED_BYTES = env_int("DEVLOGS_MAX_DECOMPRESSED_BYTES", 50 * 1024 * 1024, minimum=1024)
+DEVLOGS_MAX_LINES_PER_REQUEST = env_int("DEVLOGS_MAX_LINES_PER_REQUEST", 10_000, minimum=1)
+DEVLOGS_MAX_MESSAGE_BYTES = env_int("DEVLOGS_MAX_MESSAGE_BYTES", 64 * 1024, minimum=256)
+DEVLOGS_MAX_ATTRIBUTES_BYTES = env_int("DEVLOGS_MAX_ATTRIBUTES_BYTES", 64 * 1024, minimum=256)
+
+# --- Queue --------------------------------------------------------------------------
+DEVLOGS_QUEUE = env_choice("DEVLOGS_QUEUE", "embedded", {"embedded", "kafka"})
+DEVLOGS_QUEUE_PATH = Path(env_str("DEVLOGS_QUEUE_PATH", str(DATA_DIR / "queue.sqlite3")))
+# A claimed batch not acknowledged within this time is delivered again (processor crashed).
+DEVLOGS_QUEUE_VISIBILITY_SECONDS = env_float("DEVLOGS_QUEUE_VISIBILITY_SECONDS", 30.0, minimum=0.1)
+if DEVLOGS_QUEUE == "kafka":
+    raise ImproperlyConfigured("DEVLOGS_QUEUE=kafka is not available yet; use 'embedded'")
+
+# --- Processor ------------------------------------------------------------------------
+DEVLOGS_BATCH_LINES = env_int("DEVLOGS_BATCH_LINES", 5_000, minimum=1)
+DEVLOGS_BATCH_WAIT_SECONDS = env_float("DEVLOGS_BATCH_WAIT_SECONDS", 0.5, minimum=0.0)
+# Embedded mode runs the processor as a thread of the server unless told otherwise.
+DEVLOGS_PROCESSOR_IN_SERVER = env_bool("DEVLOGS_PROCESSOR_IN_SERVER", DEVLOGS_QUEUE == "embedded")
+
+# --- Live feed (Channels) --------------------------------------------------------------
+DEVLOGS_CHANNEL_LAYER = env_str("DEVLOGS_CHANNEL_LAYER", "memory://")
+if DEVLOGS_CHANNEL_LAYER.startswith("memory://"):
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+elif DEVLOGS_CHANNEL_LAYER.startswith(("redis://", "rediss://")):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [DEVLOGS_CHANNEL_LAYER], "capacity": 1000, "expiry": 10},
+        }
+    }
+else:
+    raise ImproperlyConfigured("DEVLOGS_CHANNEL_LAYER must be memory:// or a redis:// URL")
+
+# --- Logging: structured events to stdout ----------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,51 @@
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { LogList } from './LogList';
+import { makeEntry } from '../test/fixtures';
+
+describe('LogList', () => {
+  it('shows the empty state with the curl hint when there are no entries', () => {
+    render(<LogList entries={[]} nextCursor={null} onLoadOlder={() => {}} />);
+    const empty = screen.getByTestId('empty-state');
+    expect(empty).toHaveTextContent('No logs yet');
+    const hint = screen.getByTestId('ingest-hint').textContent ?? '';
+    expect(hint).toContain('curl -X POST');
+    expect(hint).toContain('/api/v1/logs');
+    expect(hint).toContain('Authorization: Bearer <your key>');
+    expect(hint).toContain(`-d '{"message":"hello"}'`);
+    expect(screen.queryByTestId('log-row')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('load-older')).not.toBeInTheDocument();
+  });
+
+  it('says nothing matched when filters are set', () => {
+    render(<LogList entries={[]} nextCursor={null} filtered onLoadOlder={() => {}} />);
+    expect(screen.getByTestId('empty-state')).toHaveTextContent('No logs match these filters');
+  });
+
+  it('shows loading and error states instead of the empty state', () => {
+    const { rerender } = render(<LogList entries={[]} nextCursor={null} loading onLoadOlder={() => {}} />);
+    expect(screen.getByTestId('loading')).toBeInTheDocument();
+    expect(screen.queryByTestId('empty-state')).not.toBeInTheDocument();
+
+    rerender(<LogList entries={[]} nextCursor={null} error="Unknown level: loud" onLoadOlder={() => {}} />);
+    expect(screen.getByTestId('error')).toHaveTextContent('Unknown level: loud');
+    expect(screen.queryByTestId('empty-state')).not.toBeInTheDocument();
+  });
+
+  it('renders one row per entry and no "Load older" without a cursor', () => {
+    const entries = [makeEntry(), makeEntry(), makeEntry()];
+    render(<LogList entries={entries} nextCursor={null} onLoadOlder={() => {}} />);
+    expect(screen.getAllByTestId('log-row')).toHaveLength(3);
+    expect(screen.queryByTestId('empty-state')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('load-older')).not.toBeInTheDocument();
+  });
+
+  it('shows "Load older" when there is a cursor and calls onLoadOlder', async () => {
+    const user = userEvent.setup();
+    const onLoadOlder = vi.fn();
+    render(<LogList entries={[makeEntry()]} nextCursor="cur-2" onLoadOlder={onLoadOlder} />);
+    await user.click(screen.getByTestId('load-older'));
+    expect(onLoadOlder).toHaveBeenCalledTimes(1);
+  });
+});

@@ -1,0 +1,278 @@
+import { useEffect, useRef, useState } from 'react';
+import type { LogEntry, LogFilters } from './types';
+
+/**
+ * Live feed over the WebSocket at /ws/v1/tail.
+ *
+ * Protocol: after open the client sends
+ *   {"type":"subscribe","app":..|null,"level":..|null,"q":..|null}
+ * (again whenever the filters change); the server sends
+ *   {"type":"entries","entries":[Entry,...]}   (oldest first)
+ *   {"type":"subscribed","filters":{...}}
+ *   {"type":"error","error":{status,code,message,field}}
+ * A dropped connection is re-opened with exponential backoff until stop().
+ */
+
+export type LiveStatus = 'off' | 'connecting' | 'live' | 'reconnecting' | 'stopped';
+
+/** Close codes 4400–4499 (e.g. 4401 signed out, 4403 forbidden) are final: no reconnect. */
+export function isPermanentClose(code: number): boolean {
+  return code >= 4400 && code < 4500;
+}
+
+/** The part of the browser WebSocket that LiveTail uses (so tests can fake it). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((ev: Event) => unknown) | null;
+  onmessage: ((ev: MessageEvent) => unknown) | null;
+  onclose: ((ev: CloseEvent) => unknown) | null;
+  onerror: ((ev: Event) => unknown) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+export interface SubscribeMessage {
+  type: 'subscribe';
+  app: string | null;
+  level: string | null;
+  q: string | null;
+}
+
+export interface LiveTailOptions {
+  /** Receives each batch of new entries, oldest first (as the server sends them). */
+  onEntries: (entries: LogEntry[]) => void;
+  onStatus?: (status: LiveStatus) => void;
+  /** Server-reported errors (`{"type":"error"}`), as human text. */
+  onError?: (message: string) => void;
+  url?: string;
+  createSocket?: WebSocketFactory;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+}
+
+const OPEN = 1;
+
+/** ws(s)://<same host>/ws/v1/tail */
+export function defaultTailUrl(loc: Pick<Location, 'protocol' | 'host'> = window.location): string {
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${loc.host}/ws/v1/tail`;
+}
+
+export function subscribeMessage(filters: LogFilters): SubscribeMessage {
+  const q = filters.q.trim();
+  return {
+    type: 'subscribe',
+    app: filters.app || null,
+    level: filters.level || null,
+    q: q || null,
+  };
+}
+
+export class LiveTail {
+  private readonly opts: Required<
+    Pick<LiveTailOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'setTimer' | 'clearTimer' | 'createSocket'>
+  > &
+    LiveTailOptions;
+  private socket: WebSocketLike | null = null;
+  private filters: LogFilters | null = null;
+  private running = false;
+  private attempt = 0;
+  private retryTimer: unknown = null;
+  private _status: LiveStatus = 'off';
+
+  constructor(options: LiveTailOptions) {
+    this.opts = {
+      ...options,
+      initialBackoffMs: options.initialBackoffMs ?? 1000,
+      maxBackoffMs: options.maxBackoffMs ?? 30000,
+      setTimer: options.setTimer ?? ((fn, ms) => setTimeout(fn, ms)),
+      clearTimer: options.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>)),
+      createSocket: options.createSocket ?? ((url) => new WebSocket(url)),
+    };
+  }
+
+  get status(): LiveStatus {
+    return this._status;
+  }
+
+  /** Opens the connection (if not already running) and subscribes with `filters`. */
+  start(filters: LogFilters): void {
+    this.filters = filters;
+    if (this.running) {
+      this.sendSubscribe();
+      return;
+    }
+    this.running = true;
+    this.attempt = 0;
+    this.connect('connecting');
+  }
+
+  /** New filters: re-sends the subscribe message on an open connection. */
+  setFilters(filters: LogFilters): void {
+    this.filters = filters;
+    this.sendSubscribe();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.retryTimer !== null) {
+      this.opts.clearTimer(this.retryTimer);
+      this.retryTimer = null;
+    }
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      this.detach(socket);
+      try {
+        socket.close(1000, 'live off');
+      } catch {
+        /* already closed */
+      }
+    }
+    this.setStatus('off');
+  }
+
+  /** Delay before reconnect attempt number `attempt` (0-based). */
+  backoffDelay(attempt: number): number {
+    return Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** attempt);
+  }
+
+  private connect(status: LiveStatus): void {
+    this.setStatus(status);
+    let socket: WebSocketLike;
+    try {
+      socket = this.opts.createSocket(this.opts.url ?? defaultTailUrl());
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.setStatus('live');
+      this.sendSubscribe();
+    };
+    socket.onmessage = (ev) => {
+      if (this.socket !== socket) return;
+      this.handleMessage(ev.data);
+    };
+    socket.onerror = () => {
+      /* a close event follows; reconnect is handled there */
+    };
+    socket.onclose = (ev) => {
+      if (this.socket !== socket) return;
+      this.detach(socket);
+      this.socket = null;
+      if (!this.running) return;
+      if (isPermanentClose(ev?.code ?? 0)) {
+        this.running = false;
+        this.setStatus('stopped');
+        this.opts.onError?.(ev.reason || `The live feed was refused (code ${ev.code})`);
+        return;
+      }
+      this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.running) return;
+    this.setStatus('reconnecting');
+    const delay = this.backoffDelay(this.attempt);
+    this.attempt += 1;
+    this.retryTimer = this.opts.setTimer(() => {
+      this.retryTimer = null;
+      if (this.running) this.connect('reconnecting');
+    }, delay);
+  }
+
+  private handleMessage(data: unknown): void {
+    if (typeof data !== 'string') return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (typeof msg !== 'object' || msg === null) return;
+    const m = msg as { type?: unknown; entries?: unknown; error?: { message?: unknown } };
+    // The server answered: the connection works, so later drops start backoff afresh.
+    this.attempt = 0;
+    if (m.type === 'entries' && Array.isArray(m.entries)) {
+      if (m.entries.length > 0) this.opts.onEntries(m.entries as LogEntry[]);
+    } else if (m.type === 'error') {
+      const text = typeof m.error?.message === 'string' ? m.error.message : 'Live feed error';
+      this.opts.onError?.(text);
+    }
+    // "subscribed" needs no action.
+  }
+
+  private sendSubscribe(): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== OPEN || !this.filters) return;
+    socket.send(JSON.stringify(subscribeMessage(this.filters)));
+  }
+
+  private detach(socket: WebSocketLike): void {
+    socket.onopen = null;
+    socket.onmessage = null;
+    socket.onclose = null;
+    socket.onerror = null;
+  }
+
+  private setStatus(status: LiveStatus): void {
+    if (status === this._status) return;
+    this._status = status;
+    this.opts.onStatus?.(status);
+  }
+}
+
+export interface UseLiveTailResult {
+  status: LiveStatus;
+  error: string | null;
+}
+
+/**
+ * React binding: while `enabled`, keeps a LiveTail open with `filters` and
+ * hands new entries (oldest first) to `onEntries`.
+ */
+export function useLiveTail(
+  enabled: boolean,
+  filters: LogFilters,
+  onEntries: (entries: LogEntry[]) => void,
+  createSocket?: WebSocketFactory,
+): UseLiveTailResult {
+  const [status, setStatus] = useState<LiveStatus>('off');
+  const [error, setError] = useState<string | null>(null);
+  const onEntriesRef = useRef(onEntries);
+  onEntriesRef.current = onEntries;
+  const tailRef = useRef<LiveTail | null>(null);
+
+  useEffect(() => {
+    if (!enabled) return;
+    const tail = new LiveTail({
+      onEntries: (entries) => onEntriesRef.current(entries),
+      onStatus: setStatus,
+      onError: setError,
+      createSocket,
+    });
+    tailRef.current = tail;
+    setError(null);
+    return () => {
+      tail.stop();
+      tailRef.current = null;
+      setStatus('off');
+    };
+  }, [enabled, createSocket]);
+
+  useEffect(() => {
+    if (!enabled || !tailRef.current) return;
+    setError(null);
+    tailRef.current.start(filters);
+  }, [enabled, filters]);
+
+  return { status, error };
+}

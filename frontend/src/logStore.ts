@@ -1,0 +1,36 @@
+import type { LogEntry } from './types';
+
+/** Most rows kept in memory while live entries stream in. */
+export const MAX_ROWS = 5000;
+
+export interface MergeResult {
+  entries: LogEntry[];
+  /** True when old rows at the bottom had to be dropped to stay under the cap. */
+  trimmed: boolean;
+}
+
+/**
+ * Puts a live batch (oldest first, as the server sends it) on top of the
+ * list (newest first), skipping ids already shown, and caps the list.
+ */
+export function prependLive(current: LogEntry[], batch: LogEntry[], max: number = MAX_ROWS): MergeResult {
+  const seen = new Set(current.map((e) => e.id));
+  const fresh: LogEntry[] = [];
+  for (let i = batch.length - 1; i >= 0; i--) {
+    const e = batch[i];
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    fresh.push(e);
+  }
+  if (fresh.length === 0) return { entries: current, trimmed: false };
+  const merged = fresh.concat(current);
+  if (merged.length > max) return { entries: merged.slice(0, max), trimmed: true };
+  return { entries: merged, trimmed: false };
+}
+
+/** Adds an older page (newest first) under the list, skipping ids already shown. */
+export function appendOlder(current: LogEntry[], page: LogEntry[]): LogEntry[] {
+  const seen = new Set(current.map((e) => e.id));
+  const older = page.filter((e) => !seen.has(e.id));
+  return older.length ? current.concat(older) : current;
+}

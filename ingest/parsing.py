@@ -1,0 +1,273 @@
+"""Turn an ingest request body into normalised log lines, or say exactly what is wrong.
+
+Plain Python with no Django: the view hands over bytes and headers, this returns the
+lines to queue and the per-line rejections. Whole-body problems raise BodyError with
+the HTTP status to answer.
+"""
+
+import zlib
+from dataclasses import dataclass, field
+
+import orjson
+
+from ingest.timestamps import parse_timestamp
+from logs.levels import INFO, parse_level
+
+JSON_TYPES = {"application/json", "text/json"}
+NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines",
+                "application/x-jsonlines", "application/json-seq", "text/plain"}
+KNOWN_FIELDS = {"message", "timestamp", "level", "service", "host", "trace_id", "span_id", "attributes"}
+# Common spellings from other shippers, read when the canonical field is absent.
+ALIASES = {"timestamp": ("@timestamp", "time", "ts"), "message": ("msg",), "level": ("severity",)}
+SHORT_FIELDS = {"service": 255, "host": 255, "trace_id": 64, "span_id": 64}
+TRUNCATION_MARKER = "… [truncated {} bytes]"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_decompressed_bytes: int = 50 * 1024 * 1024
+    max_lines: int = 10_000
+    max_message_bytes: int = 64 * 1024
+    max_attributes_bytes: int = 64 * 1024
+
+
+class BodyError(Exception):
+    """The request as a whole cannot be used."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class LineError(Exception):
+    def __init__(self, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class Rejection:
+    index: int
+    code: str
+    message: str
+    field: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "code": self.code, "message": self.message, "field": self.field}
+
+
+@dataclass
+class ParsedBody:
+    lines: list[dict] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    truncated: int = 0
+
+
+# --- body ------------------------------------------------------------------------------
+
+def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
+    """Undo Content-Encoding, never producing more than `limit` bytes (gzip bombs stop here)."""
+    encoding = (encoding or "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise BodyError(415, "unsupported_encoding",
+                        f"Content-Encoding {encoding!r} is not supported; use gzip, deflate or none.",
+                        "Content-Encoding")
+    out = bytearray()
+    data = body
+    wbits = 47 if encoding != "deflate" else 15  # 47: gzip or zlib header, detected
+    try:
+        while data:
+            inflater = zlib.decompressobj(wbits=wbits)
+            chunk = inflater.decompress(data, limit - len(out) + 1)
+            out += chunk
+            if len(out) > limit or inflater.unconsumed_tail:
+                raise BodyError(413, "decompressed_too_large",
+                                f"The decompressed body exceeds {limit} bytes.", "body")
+            if not inflater.eof:
+                raise BodyError(400, "malformed_compression", "The compressed body is truncated.", "body")
+            data = inflater.unused_data  # concatenated gzip members
+    except zlib.error as exc:
+        raise BodyError(400, "malformed_compression", f"The body is not valid {encoding}: {exc}.", "body") from None
+    return bytes(out)
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _json_error(exc: orjson.JSONDecodeError, data: bytes, what: str) -> tuple[str, str]:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as ude:
+        return "invalid_utf8", f"{what} is not valid UTF-8 (byte {ude.start})."
+    return "malformed_json", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+
+
+def split_records(data: bytes, content_type: str | None) -> list:
+    """The raw records of a body: parsed values, or LineError for NDJSON lines that do not parse."""
+    media = _media_type(content_type)
+    if media in JSON_TYPES:
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            if b"\n" in data.strip():
+                return _split_ndjson(data)  # NDJSON sent as application/json by some shippers
+            code, message = _json_error(exc, data, "The body")
+            raise BodyError(400, code, message, "body") from None
+        if isinstance(value, list):
+            return value
+        if isinstance(value, dict):
+            return [value]
+        raise BodyError(400, "invalid_body_type",
+                        f"The body must be a JSON object or an array of objects, not {_json_type(value)}.", "body")
+    if media in NDJSON_TYPES:
+        return _split_ndjson(data)
+    raise BodyError(415, "unsupported_media_type",
+                    f"Content-Type {media or '(none)'!r} is not accepted; send application/json (an object or an "
+                    "array) or application/x-ndjson (one object per line).", "Content-Type")
+
+
+def _split_ndjson(data: bytes) -> list:
+    records = []
+    for raw in data.split(b"\n"):
+        if not raw.strip():
+            continue
+        try:
+            records.append(orjson.loads(raw))
+        except orjson.JSONDecodeError as exc:
+            code, message = _json_error(exc, raw, "This line")
+            records.append(LineError(code, message))
+    return records
+
+
+def _json_type(value) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number")
+
+
+# --- lines ------------------------------------------------------------------------------
+
+def _take(record: dict, name: str):
+    if name in record:
+        return record.pop(name)
+    for alias in ALIASES.get(name, ()):
+        if alias in record:
+            return record.pop(alias)
+    return None
+
+
+def _clean_text(text: str) -> str:
+    # PostgreSQL text and jsonb cannot hold NUL; keep the line, mark the character.
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _clean_json(value):
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, dict):
+        return {_clean_text(k): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    return value
+
+
+def truncate_message(message: str, max_bytes: int) -> tuple[str, bool]:
+    encoded = message.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return message, False
+    marker = TRUNCATION_MARKER.format(len(encoded) - max_bytes)
+    head = encoded[:max_bytes].decode("utf-8", errors="ignore")
+    return head + marker, True
+
+
+def normalise_line(record, *, received_ns: int, limits: Limits) -> tuple[dict, bool]:
+    """One raw record → (normalised line without event id, was the message truncated)."""
+    if isinstance(record, LineError):
+        raise record
+    if not isinstance(record, dict):
+        raise LineError("invalid_line_type", f"Each line must be a JSON object, not {_json_type(record)}.")
+    record = dict(record)
+    message = _take(record, "message")
+    if message is None:
+        raise LineError("missing_message", "The line has no 'message'.", "message")
+    if not isinstance(message, str):
+        raise LineError("invalid_message", f"'message' must be a string, not {_json_type(message)}.", "message")
+    message, truncated = truncate_message(_clean_text(message), limits.max_message_bytes)
+
+    raw_time = _take(record, "timestamp")
+    try:
+        ts = received_ns if raw_time is None else parse_timestamp(raw_time)
+    except ValueError as exc:
+        raise LineError("invalid_timestamp", str(exc), "timestamp") from None
+
+    raw_level = _take(record, "level")
+    try:
+        level = INFO if raw_level is None else parse_level(raw_level)
+    except ValueError as exc:
+        raise LineError("invalid_level", str(exc), "level") from None
+
+    line = {"ts": ts, "level": level, "message": message}
+    for name, max_len in SHORT_FIELDS.items():
+        value = record.pop(name, None)
+        if value is None:
+            line[name] = ""
+            continue
+        if not isinstance(value, str):
+            raise LineError(f"invalid_{name}", f"'{name}' must be a string, not {_json_type(value)}.", name)
+        if len(value) > max_len:
+            raise LineError(f"invalid_{name}", f"'{name}' is longer than {max_len} characters.", name)
+        line[name] = _clean_text(value)
+
+    attributes = record.pop("attributes", None)
+    if attributes is None:
+        attributes = {}
+    elif not isinstance(attributes, dict):
+        raise LineError("invalid_attributes", f"'attributes' must be an object, not {_json_type(attributes)}.",
+                        "attributes")
+    if record:  # unknown top-level fields are kept as attributes; explicit attributes win
+        attributes = {**record, **attributes}
+    if attributes:
+        encoded = orjson.dumps(attributes)
+        if len(encoded) > limits.max_attributes_bytes:
+            raise LineError("attributes_too_large",
+                            f"'attributes' are {len(encoded)} bytes; the limit is {limits.max_attributes_bytes}.",
+                            "attributes")
+        if b"\\u0000" in encoded:
+            attributes = _clean_json(attributes)
+    line["attributes"] = attributes
+    return line, truncated
+
+
+def parse_body(body: bytes, *, content_type: str | None, content_encoding: str | None, received_ns: int,
+               limits: Limits) -> ParsedBody:
+    """The whole request: decompress, split, normalise each line."""
+    if len(body) > limits.max_body_bytes:
+        raise BodyError(413, "body_too_large", f"The body exceeds {limits.max_body_bytes} bytes.", "body")
+    data = decompress(body, content_encoding, limits.max_decompressed_bytes)
+    if not data.strip():
+        raise BodyError(400, "empty_body", "The body is empty; send at least one log line.", "body")
+    records = split_records(data, content_type)
+    if not records:
+        raise BodyError(400, "empty_body", "The body holds no log lines.", "body")
+    if len(records) > limits.max_lines:
+        raise BodyError(413, "too_many_lines",
+                        f"The body holds {len(records)} lines; at most {limits.max_lines} per request.", "body")
+    parsed = ParsedBody()
+    for index, record in enumerate(records):
+        try:
+            line, truncated = normalise_line(record, received_ns=received_ns, limits=limits)
+        except LineError as exc:
+            parsed.rejected.append(Rejection(index, exc.code, exc.message, exc.field))
+            continue
+        line["index"] = index
+        parsed.lines.append(line)
+        parsed.truncated += truncated
+    return parsed

@@ -1,0 +1,79 @@
+"""POST /api/v1/logs: the front door of the ingest path.
+
+request → ingest.parsing (validate, normalise) → ingest.accept (stamp, queue durably)
+→ 202. Then processing/ takes over.
+"""
+
+import logging
+
+from django.conf import settings
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.scoping import HasScope, caller_for_request
+from devlogs.errors import ApiError
+from ingest.accept import accept_lines, now_ns
+from ingest.parsing import BodyError, Limits, parse_body
+from processing.queue import QueueUnavailable, get_producer
+
+log = logging.getLogger("devlogs.ingest")
+
+MAX_REJECTIONS_LISTED = 100
+RETRY_AFTER_SECONDS = 5
+
+
+def limits_from_settings() -> Limits:
+    return Limits(
+        max_body_bytes=settings.DEVLOGS_MAX_BODY_BYTES,
+        max_decompressed_bytes=settings.DEVLOGS_MAX_DECOMPRESSED_BYTES,
+        max_lines=settings.DEVLOGS_MAX_LINES_PER_REQUEST,
+        max_message_bytes=settings.DEVLOGS_MAX_MESSAGE_BYTES,
+        max_attributes_bytes=settings.DEVLOGS_MAX_ATTRIBUTES_BYTES,
+    )
+
+
+def read_body(request, max_bytes: int) -> bytes:
+    """The raw body, refusing more than max_bytes before reading it where the length is declared."""
+    declared = request.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise BodyError(413, "body_too_large", f"The body exceeds {max_bytes} bytes.", "body")
+    body = request._request.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise BodyError(413, "body_too_large", f"The body exceeds {max_bytes} bytes.", "body")
+    return body
+
+
+class IngestView(APIView):
+    """Accepts one JSON object, a JSON array of objects, or NDJSON; gzip welcome."""
+
+    permission_classes = [HasScope]
+    required_scope = "ingest"
+
+    def post(self, request):
+        caller = caller_for_request(request)
+        limits = limits_from_settings()
+        received_ns = now_ns()
+        try:
+            body = read_body(request, limits.max_body_bytes)
+            parsed = parse_body(body, content_type=request.headers.get("Content-Type"),
+                                content_encoding=request.headers.get("Content-Encoding"),
+                                received_ns=received_ns, limits=limits)
+        except BodyError as exc:
+            raise ApiError(exc.status, exc.code, exc.message, field=exc.field) from None
+        rejected = [r.as_dict() for r in parsed.rejected[:MAX_REJECTIONS_LISTED]]
+        if not parsed.lines:
+            if len(parsed.rejected) == 1:
+                only = parsed.rejected[0]
+                raise ApiError(400, only.code, only.message, field=only.field,
+                               extra={"accepted": 0, "rejected": rejected})
+            raise ApiError(400, "no_valid_lines", f"None of the {len(parsed.rejected)} lines is valid.",
+                           field="body", extra={"accepted": 0, "rejected": rejected})
+        try:
+            accept_lines(key=caller.key, lines=parsed.lines, received_ns=received_ns, producer=get_producer())
+        except QueueUnavailable as exc:
+            log.error("queue unavailable, refusing %s lines: %s", len(parsed.lines), exc)
+            raise ApiError(503, "queue_unavailable",
+                           "The queue cannot take lines right now; nothing was accepted. Retry shortly.",
+                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
+        return Response({"accepted": len(parsed.lines), "rejected_count": len(parsed.rejected),
+                         "rejected": rejected, "truncated": parsed.truncated}, status=202)

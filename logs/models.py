@@ -1,0 +1,46 @@
+"""The stored log entry."""
+
+import uuid
+
+from django.db import models
+
+from accounts.models import App, Tenant
+from logs.levels import NAMES
+
+
+class LogEntry(models.Model):
+    """One log line. `time` is the partitioning column once this is a hypertable.
+
+    tenant and app are plain integer columns without foreign-key constraints: the
+    writer inserts tens of thousands of rows a second and the ids come from an
+    authenticated key, so constraint checks would buy nothing but cost.
+    """
+
+    time = models.DateTimeField()
+    received_at = models.DateTimeField()
+    tenant = models.ForeignKey(Tenant, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    app = models.ForeignKey(App, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    level = models.SmallIntegerField(choices=sorted(NAMES.items()))
+    message = models.TextField()
+    service = models.CharField(max_length=255, blank=True, default="")
+    host = models.CharField(max_length=255, blank=True, default="")
+    trace_id = models.CharField(max_length=64, blank=True, default="")
+    span_id = models.CharField(max_length=64, blank=True, default="")
+    attributes = models.JSONField(default=dict, blank=True)
+    event_id = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    class Meta:
+        verbose_name = "log entry"
+        verbose_name_plural = "log entries"
+        constraints = [
+            # Includes time so it survives the move to a hypertable; the event id alone decides.
+            models.UniqueConstraint(fields=["event_id", "time"], name="logentry_event_id_time_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-time", "-id"], name="logentry_tenant_time"),
+            models.Index(fields=["tenant", "app", "-time"], name="logentry_tenant_app_time"),
+            models.Index(fields=["tenant", "level", "-time"], name="logentry_tenant_level_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {NAMES.get(self.level, self.level)} {self.message[:80]}"

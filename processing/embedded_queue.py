@@ -1,0 +1,164 @@
+"""The embedded queue: a SQLite file that survives crashes and restarts of any process.
+
+Ingest appends rows and commits with synchronous=FULL before answering 202. A processor
+claims a batch by stamping `claimed_until`; it deletes the rows only after its database
+commit. A processor that dies leaves its claim to expire, and the rows are delivered
+again (writes are idempotent, so that stores nothing twice). Several processes on one
+machine may share the file.
+"""
+
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from processing.queue import Consumer, Message, Producer, QueueUnavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    lines INTEGER NOT NULL,
+    enqueued_at REAL NOT NULL,
+    claimed_until REAL,
+    claim_token TEXT,
+    deliveries INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_claim ON messages (claimed_until, id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    lines INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    source_id INTEGER NOT NULL,
+    failed_at REAL NOT NULL
+);
+"""
+# A message is at most this many per claim, whatever its line count, to bound one transaction.
+_MAX_MESSAGES_PER_CLAIM = 1000
+# Other processes may publish; with nothing signalled locally we look again this often.
+_IDLE_POLL_SECONDS = 0.1
+
+# Publishing in this process wakes a waiting consumer in this process at once.
+_published = threading.Condition()
+
+
+class EmbeddedQueue(Producer, Consumer):
+    def __init__(self, path: Path | str, *, visibility_seconds: float = 30.0):
+        self.path = str(path)
+        self.visibility_seconds = visibility_seconds
+        self._local = threading.local()
+        self._token = secrets.token_hex(8)
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before publish() returns and ingest answers 202.
+        conn.execute("PRAGMA synchronous=FULL")
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    # --- producer --------------------------------------------------------------------------
+    def publish(self, key: str, values: list[bytes], lines: list[int]) -> None:
+        now = time.time()
+        try:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT INTO messages (key, value, lines, enqueued_at) VALUES (?, ?, ?, ?)",
+                                 [(key, value, count, now) for value, count in zip(values, lines)])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise QueueUnavailable(f"embedded queue at {self.path}: {exc}") from exc
+        with _published:
+            _published.notify_all()
+
+    # --- consumer --------------------------------------------------------------------------
+    def poll(self, *, max_lines: int, timeout: float) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = self._claim(max_lines)
+            remaining = deadline - time.monotonic()
+            if messages or remaining <= 0:
+                return messages
+            with _published:
+                _published.wait(min(remaining, _IDLE_POLL_SECONDS))
+
+    def _claim(self, max_lines: int) -> list[Message]:
+        now = time.time()
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = conn.execute(
+                "SELECT id, key, value, lines FROM messages WHERE claimed_until IS NULL OR claimed_until < ? "
+                "ORDER BY id LIMIT ?", (now, _MAX_MESSAGES_PER_CLAIM)).fetchall()
+            taken, total = [], 0
+            for row in rows:
+                if taken and total + row[3] > max_lines:
+                    break
+                taken.append(row)
+                total += row[3]
+            if taken:
+                conn.executemany(
+                    "UPDATE messages SET claimed_until = ?, claim_token = ?, deliveries = deliveries + 1 WHERE id = ?",
+                    [(now + self.visibility_seconds, self._token, row[0]) for row in taken])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return [Message(key=row[1], value=row[2], lines=row[3], handle=row[0]) for row in taken]
+
+    def commit(self, messages: list[Message]) -> None:
+        if not messages:
+            return
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("DELETE FROM messages WHERE id = ?", [(m.handle,) for m in messages])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def dead_letter(self, message: Message, error: str) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT INTO dead_letters (key, value, lines, error, source_id, failed_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         (message.key, message.value, message.lines, error[:2000], message.handle, time.time()))
+            conn.execute("DELETE FROM messages WHERE id = ?", (message.handle,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # --- inspection (tests, dlq, metrics) ----------------------------------------------------
+    def pending_lines(self) -> int:
+        return self._conn.execute("SELECT COALESCE(SUM(lines), 0) FROM messages").fetchone()[0]
+
+    def dead_letters(self) -> list[dict]:
+        rows = self._conn.execute(
+            "SELECT id, key, value, lines, error, source_id, failed_at FROM dead_letters ORDER BY id").fetchall()
+        return [dict(zip(("id", "key", "value", "lines", "error", "source_id", "failed_at"), row)) for row in rows]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,151 @@
+"""The processor: queue → batch → idempotent bulk write → acknowledge → live feed.
+
+At-least-once delivery with idempotent writes: messages are acknowledged only after
+the database commit, so a crash at any point re-delivers and re-writes nothing new.
+Transient failures (database down, locked, anything not caused by a message) retry the same batch with backoff and
+jitter, acknowledging nothing; a message that can never be written goes to the
+dead-letter store and its neighbours are stored.
+"""
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django import db
+
+from processing.envelope import Envelope, PoisonMessage, decode
+from processing.queue import Consumer, Message
+
+log = logging.getLogger("devlogs.processor")
+
+# Errors a message's own content can cause. Anything else (database down, locked, a missing
+# table) is the system's fault: retried with backoff, never blamed on a message.
+POISON_ERRORS = (db.DataError, db.IntegrityError, ValueError, TypeError, KeyError)
+
+
+@dataclass
+class Stats:
+    batches: int = 0
+    lines: int = 0
+    dead_letters: int = 0
+    retries: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Processor:
+    consumer: Consumer
+    write: Callable[[list[Envelope]], int]
+    publish: Callable[[list[Envelope]], None] | None = None
+    batch_lines: int = 5000
+    max_wait: float = 0.5
+    stop: threading.Event = field(default_factory=threading.Event)
+    backoff_initial: float = 0.2
+    backoff_max: float = 30.0
+    stats: Stats = field(default_factory=Stats)
+
+    def run(self) -> Stats:
+        """Process until `stop` is set; the batch in flight is finished first."""
+        log.info("processor started batch_lines=%s max_wait=%s", self.batch_lines, self.max_wait)
+        last_report = time.monotonic()
+        while not self.stop.is_set():
+            self.run_once()
+            if time.monotonic() - last_report >= 30:
+                self._report()
+                last_report = time.monotonic()
+        self.consumer.close()
+        self._report()
+        log.info("processor stopped")
+        return self.stats
+
+    def run_once(self) -> int:
+        """Collect one batch (by size or time), store it, acknowledge it. Returns lines stored."""
+        messages = self._collect()
+        if not messages:
+            return 0
+        envelopes, good = self._decode(messages)
+        if envelopes and not self._write_with_retry(envelopes, good):
+            return 0  # stopping during an outage: nothing acknowledged, all will be re-delivered
+        self.consumer.commit(good)
+        lines = sum(len(e.lines) for e in envelopes)
+        self.stats.batches += 1
+        self.stats.lines += lines
+        if self.publish is not None and envelopes:
+            try:
+                self.publish(envelopes)
+            except Exception:  # the live feed is best effort; the lines are stored
+                log.exception("live feed publish failed")
+        return lines
+
+    def _collect(self) -> list[Message]:
+        messages = self.consumer.poll(max_lines=self.batch_lines, timeout=self.max_wait)
+        if not messages:
+            return []
+        lines = sum(m.lines for m in messages)
+        deadline = time.monotonic() + self.max_wait
+        while lines < self.batch_lines and not self.stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            more = self.consumer.poll(max_lines=self.batch_lines - lines, timeout=remaining)
+            messages.extend(more)
+            lines += sum(m.lines for m in more)
+        return messages
+
+    def _decode(self, messages: list[Message]) -> tuple[list[Envelope], list[Message]]:
+        envelopes, good = [], []
+        for message in messages:
+            try:
+                envelopes.append(decode(message.value))
+                good.append(message)
+            except PoisonMessage as exc:
+                self._dead_letter(message, f"undecodable: {exc}")
+        return envelopes, good
+
+    def _write_with_retry(self, envelopes: list[Envelope], messages: list[Message]) -> bool:
+        delay, isolate = self.backoff_initial, False
+        while True:
+            try:
+                if isolate:
+                    self._write_each(envelopes, messages)
+                else:
+                    self.write(envelopes)
+                return True
+            except POISON_ERRORS:
+                log.exception("batch write failed; writing messages one by one to isolate the bad one")
+                isolate = True
+            except Exception as exc:
+                self.stats.retries += 1
+                log.warning("write failed, retrying in %.1fs: %s", delay, exc)
+                db.connections.close_all()
+                if self.stop.wait(delay * random.uniform(0.5, 1.5)):
+                    return False
+                delay = min(delay * 2, self.backoff_max)
+
+    def _write_each(self, envelopes: list[Envelope], messages: list[Message]) -> None:
+        # Mutates `messages` so the caller acknowledges only what was stored or dead-lettered.
+        kept_envelopes, kept_messages = [], []
+        for envelope, message in zip(envelopes, messages):
+            try:
+                self.write([envelope])
+            except POISON_ERRORS as exc:
+                self._dead_letter(message, f"write failed: {type(exc).__name__}: {exc}")
+                continue
+            kept_envelopes.append(envelope)
+            kept_messages.append(message)
+        envelopes[:] = kept_envelopes
+        messages[:] = kept_messages
+
+    def _dead_letter(self, message: Message, error: str) -> None:
+        log.error("dead-lettering message key=%s lines=%s: %s", message.key, message.lines, error)
+        self.consumer.dead_letter(message, error)
+        self.stats.dead_letters += 1
+
+    def _report(self) -> None:
+        elapsed = max(time.monotonic() - self.stats.started, 1e-9)
+        log.info("processor stats lines=%s batches=%s lines_per_s=%.0f dead_letters=%s retries=%s",
+                 self.stats.lines, self.stats.batches, self.stats.lines / elapsed, self.stats.dead_letters,
+                 self.stats.retries)

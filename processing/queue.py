@@ -1,0 +1,77 @@
+"""One queue interface, two backends: embedded (a local durable SQLite queue) and Kafka.
+
+Ingest calls `get_producer().publish(...)`: when it returns, the messages are durable.
+Processors call `get_consumer()`: poll, then commit what was written, or dead-letter
+what can never be.
+"""
+
+import abc
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+
+class QueueUnavailable(Exception):
+    """The queue could not take the messages durably; nothing may be reported as accepted."""
+
+
+@dataclass
+class Message:
+    key: str
+    value: bytes
+    lines: int
+    handle: Any = None  # backend's reference, used by commit and dead_letter
+
+
+class Producer(abc.ABC):
+    @abc.abstractmethod
+    def publish(self, key: str, values: list[bytes], lines: list[int]) -> None:
+        """Durably queue `values` under `key`; raise QueueUnavailable when that cannot be done."""
+
+    def close(self) -> None:
+        """Flush and release resources."""
+
+
+class Consumer(abc.ABC):
+    @abc.abstractmethod
+    def poll(self, *, max_lines: int, timeout: float) -> list[Message]:
+        """Up to about `max_lines` lines of messages, waiting at most `timeout` seconds for the first."""
+
+    @abc.abstractmethod
+    def commit(self, messages: list[Message]) -> None:
+        """The messages are stored: never deliver them again."""
+
+    @abc.abstractmethod
+    def dead_letter(self, message: Message, error: str) -> None:
+        """Set aside a message that can never be processed, with the reason."""
+
+    def close(self) -> None:
+        """Release resources; uncommitted messages will be delivered again."""
+
+
+_producer: Producer | None = None
+
+
+def get_producer() -> Producer:
+    global _producer
+    if _producer is None:
+        from processing.embedded_queue import EmbeddedQueue
+
+        _producer = EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH)
+    return _producer
+
+
+def get_consumer() -> Consumer:
+    from processing.embedded_queue import EmbeddedQueue
+
+    return EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH,
+                         visibility_seconds=settings.DEVLOGS_QUEUE_VISIBILITY_SECONDS)
+
+
+def reset_producer() -> None:
+    """Forget the process-wide producer (tests, settings changes)."""
+    global _producer
+    if _producer is not None:
+        _producer.close()
+    _producer = None

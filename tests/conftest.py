@@ -1,0 +1,166 @@
+"""Fixtures shared by the suite: tenants, apps and keys; an isolated queue; a processor run."""
+
+import gzip
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.keys import api_key_create
+from accounts.models import App, Tenant
+from logs.writer import write_envelopes
+from processing import queue as queue_module
+from processing.embedded_queue import EmbeddedQueue
+from processing.processor import Processor
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+@pytest.fixture
+def make_key(db):
+    def make(tenant="acme", app="web", scopes=("ingest", "read"), **kwargs):
+        tenant_obj, _ = Tenant.objects.get_or_create(slug=tenant, defaults={"name": tenant.title()})
+        app_obj, _ = App.objects.get_or_create(tenant=tenant_obj, slug=app, defaults={"name": app.title()})
+        key, raw = api_key_create(app=app_obj, scopes=list(scopes), **kwargs)
+        return raw
+    return make
+
+
+@pytest.fixture
+def key(make_key):
+    return make_key()
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
+
+# --- queue and processor ------------------------------------------------------------------
+
+@pytest.fixture
+def queue(tmp_path, settings):
+    """Every test gets its own durable queue file."""
+    settings.DEVLOGS_QUEUE_PATH = tmp_path / "queue.sqlite3"
+    queue_module.reset_producer()
+    yield EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH, visibility_seconds=settings.DEVLOGS_QUEUE_VISIBILITY_SECONDS)
+    queue_module.reset_producer()
+
+
+@pytest.fixture
+def drain(queue):
+    """Run a processor until the queue is empty; returns the lines it stored."""
+    def run(batch_lines=1000):
+        processor = Processor(consumer=queue, write=write_envelopes, batch_lines=batch_lines, max_wait=0)
+        stored = 0
+        for _ in range(10_000):
+            if queue.pending_lines() == 0:
+                return stored
+            stored += processor.run_once()
+        raise AssertionError("queue did not drain")
+    return run
+
+
+# --- HTTP helpers ---------------------------------------------------------------------------
+
+def post_logs(client, key, body, *, content_type="application/json", encoding=None, headers=None):
+    if not isinstance(body, (bytes, str)):
+        body = orjson.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    extra = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+    if encoding == "gzip":
+        body = gzip.compress(body)
+        extra["HTTP_CONTENT_ENCODING"] = "gzip"
+    for name, value in (headers or {}).items():
+        extra["HTTP_" + name.upper().replace("-", "_")] = value
+    return client.generic("POST", "/api/v1/logs", body, content_type=content_type, **extra)
+
+
+def get_logs(client, key, **params):
+    return client.get("/api/v1/logs", params, HTTP_AUTHORIZATION=f"Bearer {key}")
+
+
+def assert_error(response, status, code, field=None):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["error"]["status"] == status
+    assert body["error"]["code"] == code, body
+    assert body["error"]["message"]
+    if field is not None:
+        assert body["error"]["field"] == field
+    return body
+
+
+# --- real processes --------------------------------------------------------------------------
+
+def require_service(name: str, reason: str):
+    """Skip locally, fail under CI=true: in CI every service must be there."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} is required in CI: {reason}")
+    pytest.skip(f"{name} unavailable: {reason}")
+
+
+def database_url_for_subprocess() -> str:
+    """A DATABASE_URL that points a child process at the test database this test uses."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def child_env(tmp_path, **extra) -> dict:
+    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(),
+           "DEVLOGS_DATA_DIR": str(tmp_path / "data"), "DEVLOGS_QUEUE_PATH": str(tmp_path / "queue.sqlite3"),
+           "PYTHONUNBUFFERED": "1"}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(*args) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), *args]
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path):
+    """A real daphne server (embedded mode: processor inside) on a free port."""
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                 "devlogs.asgi:application"], cwd=ROOT,
+                                env=child_env(tmp_path, DEVLOGS_BATCH_WAIT_SECONDS="0.05"),
+                                stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {log_path.read_text()[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise AssertionError("server did not start")
+    yield f"127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

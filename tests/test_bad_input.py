@@ -1,0 +1,105 @@
+"""Bad input gets a clear JSON error with the right status, and the server keeps serving."""
+
+import gzip
+
+import orjson
+import pytest
+
+from logs.models import LogEntry
+from tests.conftest import assert_error, post_logs
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def still_serving(client, key, queue, drain):
+    """After each bad request, a good one is accepted and stored."""
+    yield
+    response = post_logs(client, key, {"message": "still here"})
+    assert response.status_code == 202
+    drain()
+    assert LogEntry.objects.filter(message="still here").count() == 1
+
+
+def test_malformed_json(client, key):
+    body = assert_error(post_logs(client, key, b'{"message": "x",'), 400, "malformed_json", "body")
+    assert "line 1" in body["error"]["message"]
+
+
+def test_wrong_content_type(client, key):
+    assert_error(post_logs(client, key, b"message=hi", content_type="application/x-www-form-urlencoded"),
+                 415, "unsupported_media_type", "Content-Type")
+
+
+def test_empty_body(client, key):
+    assert_error(post_logs(client, key, b""), 400, "empty_body", "body")
+
+
+def test_body_over_the_limit(client, key, settings):
+    settings.DEVLOGS_MAX_BODY_BYTES = 2048
+    assert_error(post_logs(client, key, [{"message": "x" * 100}] * 30), 413, "body_too_large", "body")
+
+
+def test_gzip_bomb(client, key, settings):
+    settings.DEVLOGS_MAX_DECOMPRESSED_BYTES = 1024 * 1024
+    bomb = b'[{"message": "' + b"A" * 20_000_000 + b'"}]'
+    response = post_logs(client, key, gzip.compress(bomb), headers={"Content-Encoding": "gzip"})
+    assert_error(response, 413, "decompressed_too_large", "body")
+
+
+def test_too_many_lines(client, key, settings):
+    settings.DEVLOGS_MAX_LINES_PER_REQUEST = 10
+    assert_error(post_logs(client, key, [{"message": "m"}] * 11), 413, "too_many_lines", "body")
+
+
+@pytest.mark.parametrize("line, code, field", [
+    ({"message": "m", "timestamp": "half past ten"}, "invalid_timestamp", "timestamp"),
+    ({"message": "m", "level": "shouting"}, "invalid_level", "level"),
+    ({"message": "m", "attributes": ["not", "an", "object"]}, "invalid_attributes", "attributes"),
+    ({"message": {"nested": True}}, "invalid_message", "message"),
+    ({"level": "info"}, "missing_message", "message"),
+])
+def test_a_single_invalid_line_is_refused_with_its_field(client, key, line, code, field):
+    body = assert_error(post_logs(client, key, line), 400, code, field)
+    assert body["error"]["accepted"] == 0
+
+
+def test_invalid_utf8(client, key):
+    assert_error(post_logs(client, key, b'{"message": "\xff\xfe"}'), 400, "invalid_utf8", "body")
+
+
+def test_wrong_json_type_for_the_body(client, key):
+    assert_error(post_logs(client, key, b"[1, 2]"), 400, "no_valid_lines", "body")
+    assert_error(post_logs(client, key, b"true"), 400, "invalid_body_type", "body")
+
+
+def test_partly_valid_request_accepts_the_good_lines_and_names_the_bad(client, key, drain):
+    response = post_logs(client, key, [{"message": "ok 1"}, {"message": "bad", "level": 99}, {"message": "ok 2"}])
+    assert response.status_code == 202
+    body = response.json()
+    assert body["accepted"] == 2
+    assert body["rejected"] == [{"index": 1, "code": "invalid_level", "field": "level",
+                                 "message": "level 99 is not a syslog severity (0-7)"}]
+    drain()
+    assert sorted(LogEntry.objects.values_list("message", flat=True)) == ["ok 1", "ok 2"]
+
+
+def test_queue_failure_answers_503_with_retry_after_and_accepts_nothing(client, key, queue, monkeypatch):
+    from processing import queue as queue_module
+    from processing.queue import QueueUnavailable
+
+    class BrokenQueue:
+        def publish(self, key, values, lines):
+            raise QueueUnavailable("disk full")
+
+    monkeypatch.setattr(queue_module, "_producer", BrokenQueue())
+    response = post_logs(client, key, {"message": "lost?"})
+    assert_error(response, 503, "queue_unavailable")
+    assert response["Retry-After"] == "5"
+    monkeypatch.setattr(queue_module, "_producer", None)
+
+
+def test_unknown_endpoint_and_method_answer_json(client, key):
+    assert_error(client.get("/api/v1/nothing-here"), 404, "not_found")
+    assert_error(client.put("/api/v1/logs", orjson.dumps({}), content_type="application/json",
+                            HTTP_AUTHORIZATION=f"Bearer {key}"), 405, "method_not_allowed")

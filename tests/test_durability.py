@@ -1,0 +1,147 @@
+"""Nothing acknowledged is lost, nothing is stored twice: across idle processors, crashes and kill -9."""
+
+import signal
+import subprocess
+import time
+
+import pytest
+
+from logs.models import LogEntry
+from logs.writer import write_envelopes
+from processing.embedded_queue import EmbeddedQueue
+from processing.processor import Processor
+from tests.conftest import child_env, manage, post_logs
+
+ROOT_TIMEOUT = 60
+
+
+def _send(client, key, total, per_request=500):
+    for start in range(0, total, per_request):
+        batch = [{"message": f"line {i}", "attributes": {"i": i}} for i in range(start, start + per_request)]
+        response = post_logs(client, key, batch)
+        assert response.status_code == 202, response.content
+
+
+def _wait_for(predicate, timeout=ROOT_TIMEOUT, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _assert_exactly(n):
+    assert LogEntry.objects.count() == n
+    assert LogEntry.objects.values("event_id").distinct().count() == n
+    indexes = sorted(LogEntry.objects.values_list("attributes__i", flat=True))
+    assert indexes == list(range(n))
+
+
+def _processor(tmp_path, *extra_args, **env):
+    return subprocess.Popen(manage("run_processor", "--batch-lines", "500", "--max-wait", "0.05", *extra_args),
+                            env=child_env(tmp_path, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lines_accepted_while_no_processor_runs_are_stored_when_one_starts(client, key, queue, tmp_path):
+    _send(client, key, 3000)
+    assert queue.pending_lines() == 3000
+    assert LogEntry.objects.count() == 0
+
+    proc = _processor(tmp_path)
+    try:
+        _wait_for(lambda: LogEntry.objects.count() == 3000, what="all lines stored")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=30)[0].decode()
+    assert proc.returncode == 0, output
+    assert "stopped after 3000 lines" in output
+    _assert_exactly(3000)
+    assert queue.pending_lines() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processor_killed_mid_stream_and_restarted_stores_each_line_once(client, key, queue, tmp_path):
+    total = 20_000
+    _send(client, key, total)
+    victim = _processor(tmp_path, DEVLOGS_QUEUE_VISIBILITY_SECONDS="1")
+    try:
+        _wait_for(lambda: LogEntry.objects.count() > 0, what="the first batch")
+    finally:
+        victim.kill()  # SIGKILL: no clean-up, claims left dangling
+        victim.wait(timeout=10)
+    stored_at_kill = LogEntry.objects.count()
+
+    survivor = _processor(tmp_path, DEVLOGS_QUEUE_VISIBILITY_SECONDS="1")
+    try:
+        _wait_for(lambda: queue.pending_lines() == 0 and LogEntry.objects.count() == total,
+                  what="the restarted processor to finish")
+    finally:
+        survivor.send_signal(signal.SIGTERM)
+        survivor.communicate(timeout=30)
+    assert 0 < stored_at_kill <= total
+    _assert_exactly(total)
+
+
+@pytest.mark.django_db
+def test_crash_between_database_commit_and_acknowledgement_redelivers_without_duplicates(client, key, queue):
+    _send(client, key, 1000, per_request=100)
+
+    class CrashOnCommit(EmbeddedQueue):
+        def commit(self, messages):
+            raise KeyboardInterrupt("process dies after the database commit")
+
+    crashing = CrashOnCommit(queue.path, visibility_seconds=0.2)
+    with pytest.raises(KeyboardInterrupt):
+        Processor(consumer=crashing, write=write_envelopes, batch_lines=400, max_wait=0).run_once()
+    assert 0 < LogEntry.objects.count() < 1000
+
+    time.sleep(0.3)  # the dead processor's claim expires
+    restarted = Processor(consumer=EmbeddedQueue(queue.path, visibility_seconds=0.2), write=write_envelopes,
+                          batch_lines=400, max_wait=0)
+    while queue.pending_lines():
+        restarted.run_once()
+    _assert_exactly(1000)
+
+
+@pytest.mark.django_db
+def test_poison_message_goes_to_dead_letters_and_neighbours_are_stored(client, key, queue):
+    _send(client, key, 200, per_request=100)
+    from accounts.models import ApiKey
+    from processing.envelope import Envelope, encode
+
+    app = ApiKey.objects.get().app
+    unwritable = encode(Envelope(tenant_id=app.tenant_id, app_id=app.id, received_ns=0, lines=[
+        {"id": "not-a-uuid", "ts": 0, "level": 9, "message": "m", "service": "", "host": "", "trace_id": "",
+         "span_id": "", "attributes": {}}]))
+    queue.publish("1", [b'{"v": 1, "tenant": "x"}', b"\xff not json", unwritable], [1, 1, 1])
+    _send(client, key, 100, per_request=100)  # lines 0..99 again: same content, new event ids
+    processor = Processor(consumer=queue, write=write_envelopes, batch_lines=10_000, max_wait=0)
+    while queue.pending_lines():
+        processor.run_once()
+    assert LogEntry.objects.count() == 300
+    dead = queue.dead_letters()
+    assert [d["value"] for d in dead] == [b'{"v": 1, "tenant": "x"}', b"\xff not json", unwritable]
+    assert [d["error"].split(":")[0] for d in dead] == ["undecodable", "undecodable", "write failed"]
+    assert processor.stats.dead_letters == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_outage_retries_without_acknowledging(client, key, queue, monkeypatch):
+    from django import db
+
+    _send(client, key, 100, per_request=100)
+    failures = {"left": 3}
+
+    def flaky_write(envelopes):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise db.OperationalError("connection refused")  # what psycopg raises while PostgreSQL is down
+        return write_envelopes(envelopes)
+
+    processor = Processor(consumer=queue, write=flaky_write, batch_lines=1000, max_wait=0, backoff_initial=0.01)
+    assert processor.run_once() == 100
+    assert processor.stats.retries == 3
+    assert LogEntry.objects.count() == 100
+    assert queue.pending_lines() == 0

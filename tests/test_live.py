@@ -1,0 +1,127 @@
+"""The whole platform in one real server process: HTTP ingest → embedded processor → WebSocket.
+
+A real daphne server (embedded mode, processor inside) and real HTTP and WebSocket
+clients; nothing in between is replaced.
+"""
+
+import asyncio
+import time
+import urllib.error
+import urllib.request
+
+import orjson
+import pytest
+import websockets
+
+from logs.models import LogEntry
+
+pytestmark = pytest.mark.live
+
+
+def _post(server, key, lines):
+    request = urllib.request.Request(f"http://{server}/api/v1/logs", data=orjson.dumps(lines), method="POST",
+                                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, orjson.loads(response.read())
+
+
+def _get(server, key, query=""):
+    request = urllib.request.Request(f"http://{server}/api/v1/logs{query}", headers={"X-API-Key": key})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return orjson.loads(response.read())
+
+
+async def _receive_entries(ws, want: int, timeout: float = 10) -> list[dict]:
+    entries = []
+    deadline = time.monotonic() + timeout
+    while len(entries) < want:
+        message = orjson.loads(await asyncio.wait_for(ws.recv(), timeout=max(deadline - time.monotonic(), 0.01)))
+        if message["type"] == "entries":
+            entries += message["entries"]
+    return entries
+
+
+async def _quiet_for(ws, seconds: float) -> list[dict]:
+    """Everything that arrives within `seconds` (expected: nothing)."""
+    got = []
+    try:
+        while True:
+            got.append(orjson.loads(await asyncio.wait_for(ws.recv(), timeout=seconds)))
+    except asyncio.TimeoutError:
+        return got
+
+
+def test_ingest_is_stored_and_queryable_through_the_real_server(server, make_key):
+    key = make_key()
+    status, body = _post(server, key, [{"message": f"hello {i}", "level": "info"} for i in range(50)])
+    assert (status, body["accepted"]) == (202, 50)
+
+    deadline = time.monotonic() + 20
+    while LogEntry.objects.count() < 50 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert LogEntry.objects.count() == 50
+    assert len(_get(server, key, "?limit=100")["results"]) == 50
+
+
+def test_live_feed_streams_only_the_callers_tenant_and_filters(server, make_key):
+    key_a = make_key(tenant="alpha", app="web")
+    key_b = make_key(tenant="bravo", app="web")
+    ingest_only = make_key(tenant="alpha", app="web", scopes=["ingest"])
+
+    async def scenario():
+        url = f"ws://{server}/ws/v1/tail"
+        async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {key_a}"}) as ws_a, \
+                websockets.connect(url, additional_headers={"X-API-Key": key_b}) as ws_b, \
+                websockets.connect(url, additional_headers={"Authorization": f"Bearer {key_a}"}) as ws_err:
+            await ws_err.send(orjson.dumps({"type": "subscribe", "level": "error"}).decode())
+            assert orjson.loads(await ws_err.recv())["type"] == "subscribed"
+
+            await asyncio.to_thread(_post, server, key_a, [
+                {"message": "alpha info", "level": "info"}, {"message": "alpha boom", "level": "error"}])
+            got_a = await _receive_entries(ws_a, 2)
+            got_err = await _receive_entries(ws_err, 1)
+            assert sorted(e["message"] for e in got_a) == ["alpha boom", "alpha info"]
+            assert [e["message"] for e in got_err] == ["alpha boom"]
+            assert got_a[0]["app"] == "web" and got_a[0]["id"]
+            assert await _quiet_for(ws_b, 1.0) == []  # B never hears A
+            assert await _quiet_for(ws_err, 0.3) == []
+
+            await asyncio.to_thread(_post, server, key_b, [{"message": "bravo only"}])
+            assert [e["message"] for e in await _receive_entries(ws_b, 1)] == ["bravo only"]
+            assert await _quiet_for(ws_a, 1.0) == []
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=60))
+
+    async def refused(headers):
+        async with websockets.connect(f"ws://{server}/ws/v1/tail", additional_headers=headers) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as info:
+                await asyncio.wait_for(ws.recv(), timeout=5)
+            return info.value.rcvd.code
+
+    assert asyncio.run(refused({})) == 4401
+    assert asyncio.run(refused({"Authorization": "Bearer dl_full_" + "x" * 44})) == 4401
+    assert asyncio.run(refused({"Authorization": f"Bearer {ingest_only}"})) == 4403
+
+
+def test_foreign_browser_origin_is_refused(server, make_key):
+    key = make_key()
+
+    async def connect():
+        async with websockets.connect(f"ws://{server}/ws/v1/tail", origin="https://evil.example",
+                                      additional_headers={"Authorization": f"Bearer {key}"}):
+            pass
+
+    with pytest.raises(websockets.InvalidStatus) as info:
+        asyncio.run(asyncio.wait_for(connect(), timeout=10))
+    assert info.value.response.status_code == 403
+
+
+def test_bad_request_to_the_real_server_gets_json_and_the_server_keeps_serving(server, make_key):
+    key = make_key()
+    request = urllib.request.Request(f"http://{server}/api/v1/logs", data=b"x" * (6 * 1024 * 1024), method="POST",
+                                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=30)
+    assert info.value.code == 413
+    assert orjson.loads(info.value.read())["error"]["code"] == "body_too_large"
+    assert _post(server, key, [{"message": "after"}])[0] == 202

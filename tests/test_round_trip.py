@@ -1,0 +1,131 @@
+"""Lines sent are the lines found: ingest → queue → processor → database → query API."""
+
+import orjson
+import pytest
+
+from logs.models import LogEntry
+from tests.conftest import assert_error, get_logs, post_logs
+
+pytestmark = pytest.mark.django_db
+
+
+def _lines(n, **extra):
+    return [{"message": f"line {i}", "level": ["debug", "info", "warn", "error"][i % 4], **extra} for i in range(n)]
+
+
+@pytest.mark.parametrize("shape", ["object", "array", "ndjson", "gzip-array", "gzip-ndjson"])
+def test_every_body_shape_stores_exactly_what_was_sent(shape, client, key, queue, drain):
+    lines = _lines(1 if shape == "object" else 25, service="api")
+    if shape == "object":
+        response = post_logs(client, key, lines[0])
+    elif shape.endswith("array"):
+        response = post_logs(client, key, lines, encoding="gzip" if shape.startswith("gzip") else None)
+    else:
+        body = b"\n".join(orjson.dumps(line) for line in lines)
+        response = post_logs(client, key, body, content_type="application/x-ndjson",
+                             encoding="gzip" if shape.startswith("gzip") else None)
+    assert response.status_code == 202, response.content
+    assert response.json()["accepted"] == len(lines)
+
+    assert drain() == len(lines)
+
+    assert LogEntry.objects.count() == len(lines)
+    assert sorted(LogEntry.objects.values_list("message", flat=True)) == sorted(line["message"] for line in lines)
+
+
+def test_every_field_survives_the_trip(client, key, queue, drain):
+    sent = {"message": "payment failed: café ☕", "timestamp": "2026-11-29T10:00:00.123456Z", "level": "ERR",
+            "service": "billing", "host": "web-7", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+            "span_id": "00f067aa0ba902b7", "attributes": {"user_id": 42, "tags": ["a", "b"], "nested": {"x": None}},
+            "order": "A-17"}
+    assert post_logs(client, key, sent).status_code == 202
+    drain()
+
+    [entry] = get_logs(client, key).json()["results"]
+    assert entry["message"] == sent["message"]
+    assert entry["time"] == "2026-11-29T10:00:00.123456Z"
+    assert entry["level"] == "error"
+    assert entry["app"] == "web"
+    assert (entry["service"], entry["host"], entry["trace_id"], entry["span_id"]) == (
+        "billing", "web-7", sent["trace_id"], sent["span_id"])
+    assert entry["attributes"] == {"user_id": 42, "tags": ["a", "b"], "nested": {"x": None}, "order": "A-17"}
+    assert entry["id"] and entry["received_at"]
+
+
+def test_processing_twice_stores_once(client, key, queue, drain):
+    post_logs(client, key, _lines(10))
+    messages = queue.poll(max_lines=100, timeout=0)
+    from logs.writer import write_envelopes
+    from processing.envelope import decode
+
+    envelopes = [decode(m.value) for m in messages]
+    write_envelopes(envelopes)
+    write_envelopes(envelopes)  # a re-delivery after a crash before the acknowledgement
+    assert LogEntry.objects.count() == 10
+
+
+class TestQueryFilters:
+    @pytest.fixture
+    def stored(self, client, make_key, queue, drain):
+        key = make_key(app="web")
+        api = make_key(app="api")
+        post_logs(client, key, [
+            {"message": "GET /home 200", "level": "info", "timestamp": "2026-11-29T10:00:00Z"},
+            {"message": "slow query took 3s", "level": "warn", "timestamp": "2026-11-29T10:01:00Z"},
+            {"message": "Timeout talking to db", "level": "error", "timestamp": "2026-11-29T10:02:00Z"},
+        ])
+        post_logs(client, api, [
+            {"message": "api started", "level": "debug", "timestamp": "2026-11-29T09:00:00Z"},
+            {"message": "api timeout", "level": "fatal", "timestamp": "2026-11-29T10:03:00Z"},
+        ])
+        drain()
+        return key
+
+    def _messages(self, client, key, **params):
+        response = get_logs(client, key, **params)
+        assert response.status_code == 200, response.content
+        return [entry["message"] for entry in response.json()["results"]]
+
+    def test_newest_first(self, client, stored):
+        assert self._messages(client, stored) == ["api timeout", "Timeout talking to db", "slow query took 3s",
+                                                  "GET /home 200", "api started"]
+
+    def test_by_app(self, client, stored):
+        assert self._messages(client, stored, app="api") == ["api timeout", "api started"]
+
+    def test_by_minimum_level(self, client, stored):
+        assert self._messages(client, stored, level="warning") == ["api timeout", "Timeout talking to db",
+                                                                   "slow query took 3s"]
+
+    def test_by_time_range(self, client, stored):
+        assert self._messages(client, stored, since="2026-11-29T10:01:00Z", until="2026-11-29T10:03:00Z") == [
+            "Timeout talking to db", "slow query took 3s"]
+
+    def test_by_text_case_insensitive(self, client, stored):
+        assert self._messages(client, stored, q="TIMEOUT") == ["api timeout", "Timeout talking to db"]
+
+    def test_filters_combine(self, client, stored):
+        assert self._messages(client, stored, app="web", level="error", q="timeout") == ["Timeout talking to db"]
+
+    def test_cursor_pages_cover_everything_once(self, client, stored):
+        seen, cursor = [], None
+        for _ in range(10):
+            params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            body = get_logs(client, stored, **params).json()
+            seen += [entry["message"] for entry in body["results"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == self._messages(client, stored)
+
+    @pytest.mark.parametrize("params, code, field", [
+        ({"level": "loud"}, "invalid_level", "level"),
+        ({"since": "yesterday"}, "invalid_since", "since"),
+        ({"since": "2026-11-29T11:00:00Z", "until": "2026-11-29T10:00:00Z"}, "invalid_range", "since"),
+        ({"limit": "0"}, "invalid_limit", "limit"),
+        ({"limit": "abc"}, "invalid_limit", "limit"),
+        ({"cursor": "garbage!"}, "invalid_cursor", "cursor"),
+        ({"app": "nope"}, "unknown_app", "app"),
+    ])
+    def test_bad_query_parameters_get_a_clear_error(self, client, stored, params, code, field):
+        assert_error(get_logs(client, stored, **params), 400, code, field)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Run the whole test suite: Python tests on SQLite and on a real PostgreSQL (started here),
+# then the dashboard's component tests. Exits non-zero when anything fails or nothing ran.
+# Under CI=true a service that cannot be started is a failure, not a skip.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh || exit 1
+
+REPORTS="test-artifacts/reports"
+rm -rf "$REPORTS" && mkdir -p "$REPORTS"
+status=0
+run() {  # run NAME COMMAND...: a stage; pytest's exit 5 (no tests) counts as a failure
+  local name=$1; shift
+  echo "=== $name"
+  "$@"
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    echo "=== $name FAILED (exit $rc)"
+    status=1
+  fi
+}
+
+PYTEST=(.venv/bin/pytest -q)
+
+run "python tests on SQLite" env -u DATABASE_URL "${PYTEST[@]}" --junitxml="$REPORTS/sqlite.xml" "$@"
+
+if PG_URL=$(scripts/postgres.sh start); then
+  run "python tests on PostgreSQL" env DATABASE_URL="$PG_URL" "${PYTEST[@]}" --junitxml="$REPORTS/postgres.xml" "$@"
+elif [ "${CI:-}" = "true" ]; then
+  echo "=== PostgreSQL could not be started; required under CI=true"
+  status=1
+else
+  echo "=== PostgreSQL could not be started: its tests were skipped (they run under CI=true)"
+fi
+
+run "dashboard component tests (vitest)" bash -c \
+  "cd frontend && npx vitest run --reporter=default --reporter=junit --outputFile.junit=../$REPORTS/vitest.xml"
+
+.venv/bin/python scripts/summarise_junit.py "$REPORTS"/*.xml || status=1
+exit $status

@@ -6,6 +6,7 @@ configuration. Production sets DATABASE_URL, DEVLOGS_QUEUE, DEVLOGS_CHANNEL_LAYE
 and friends; see docs/configuration.md.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -158,8 +159,27 @@ DEVLOGS_QUEUE = env_choice("DEVLOGS_QUEUE", "embedded", {"embedded", "kafka"})
 DEVLOGS_QUEUE_PATH = Path(env_str("DEVLOGS_QUEUE_PATH", str(DATA_DIR / "queue.sqlite3")))
 # A claimed batch not acknowledged within this time is delivered again (processor crashed).
 DEVLOGS_QUEUE_VISIBILITY_SECONDS = env_float("DEVLOGS_QUEUE_VISIBILITY_SECONDS", 30.0, minimum=0.1)
-if DEVLOGS_QUEUE == "kafka":
-    raise ImproperlyConfigured("DEVLOGS_QUEUE=kafka is not available yet; use 'embedded'")
+
+# Kafka (DEVLOGS_QUEUE=kafka). Any librdkafka setting can be given as KAFKA_CONFIG_<NAME>, the name
+# upper-cased with dots as underscores: KAFKA_CONFIG_SECURITY_PROTOCOL=SASL_SSL,
+# KAFKA_CONFIG_SASL_MECHANISMS=SCRAM-SHA-512, KAFKA_CONFIG_SASL_USERNAME=..., KAFKA_CONFIG_SSL_CA_LOCATION=...
+KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+KAFKA_TOPIC = env_str("KAFKA_TOPIC", "devlogs.lines")
+KAFKA_DLQ_TOPIC = env_str("KAFKA_DLQ_TOPIC", KAFKA_TOPIC + ".dlq")
+KAFKA_CONSUMER_GROUP = env_str("KAFKA_CONSUMER_GROUP", "devlogs-processors")
+KAFKA_PARTITIONS = env_int("KAFKA_PARTITIONS", 12, minimum=1)
+KAFKA_REPLICATION_FACTOR = env_int("KAFKA_REPLICATION_FACTOR", 1, minimum=1)
+KAFKA_RETENTION_HOURS = env_int("KAFKA_RETENTION_HOURS", 72, minimum=1)
+# How long ingest waits for the broker to acknowledge before answering 503.
+KAFKA_DELIVERY_TIMEOUT_MS = env_int("KAFKA_DELIVERY_TIMEOUT_MS", 10_000, minimum=100)
+# A processor silent this long is presumed dead and its partitions go to the others.
+KAFKA_SESSION_TIMEOUT_MS = env_int("KAFKA_SESSION_TIMEOUT_MS", 15_000, minimum=1000)
+KAFKA_LINGER_MS = env_int("KAFKA_LINGER_MS", 5, minimum=0)
+KAFKA_COMPRESSION = env_choice("KAFKA_COMPRESSION", "lz4", {"none", "gzip", "snappy", "lz4", "zstd"})
+KAFKA_CONFIG = {
+    name[len("KAFKA_CONFIG_"):].lower().replace("_", "."): value
+    for name, value in os.environ.items() if name.startswith("KAFKA_CONFIG_")
+}
 
 # --- Processor ------------------------------------------------------------------------
 DEVLOGS_BATCH_LINES = env_int("DEVLOGS_BATCH_LINES", 5_000, minimum=1)

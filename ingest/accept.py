@@ -2,14 +2,14 @@
 
 import time
 
-from uuid6 import uuid7
-
 from accounts.models import ApiKey
+from ingest.event_ids import uuid7_strings
 from processing.envelope import Envelope, encode
 from processing.queue import Producer
 
-# Bounds one queue message (Kafka's default message limit is 1 MB).
+# Bound one queue message: Kafka refuses messages over 1 MB by default.
 LINES_PER_MESSAGE = 1000
+MAX_MESSAGE_BYTES = 900_000
 
 
 def now_ns() -> int:
@@ -18,13 +18,21 @@ def now_ns() -> int:
 
 def accept_lines(*, key: ApiKey, lines: list[dict], received_ns: int, producer: Producer) -> None:
     """Durably queue `lines` for the key's app. Raises QueueUnavailable; returns when safe."""
-    for line in lines:
+    for line, event_id in zip(lines, uuid7_strings(len(lines))):
         line.pop("index", None)
-        line["id"] = str(uuid7())
+        line["id"] = event_id
     values, counts = [], []
-    for start in range(0, len(lines), LINES_PER_MESSAGE):
-        chunk = lines[start:start + LINES_PER_MESSAGE]
-        envelope = Envelope(tenant_id=key.app.tenant_id, app_id=key.app_id, received_ns=received_ns, lines=chunk)
-        values.append(encode(envelope))
+
+    def add(chunk: list[dict]) -> None:
+        value = encode(Envelope(tenant_id=key.app.tenant_id, app_id=key.app_id, received_ns=received_ns,
+                                lines=chunk))
+        if len(value) > MAX_MESSAGE_BYTES and len(chunk) > 1:
+            add(chunk[:len(chunk) // 2])
+            add(chunk[len(chunk) // 2:])
+            return
+        values.append(value)
         counts.append(len(chunk))
+
+    for start in range(0, len(lines), LINES_PER_MESSAGE):
+        add(lines[start:start + LINES_PER_MESSAGE])
     producer.publish(str(key.app_id), values, counts)

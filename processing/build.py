@@ -11,4 +11,5 @@ from processing.queue import get_consumer
 def build_processor(**overrides) -> Processor:
     options = {"batch_lines": settings.DEVLOGS_BATCH_LINES, "max_wait": settings.DEVLOGS_BATCH_WAIT_SECONDS}
     options.update(overrides)
-    return Processor(consumer=get_consumer(), write=write_envelopes, publish=publish_envelopes, **options)
+    return Processor(consumer=get_consumer(), reconnect=get_consumer, write=write_envelopes,
+                     publish=publish_envelopes, **options)

@@ -157,6 +157,21 @@ class EmbeddedQueue(Producer, Consumer):
             "SELECT id, key, value, lines, error, source_id, failed_at FROM dead_letters ORDER BY id").fetchall()
         return [dict(zip(("id", "key", "value", "lines", "error", "source_id", "failed_at"), row)) for row in rows]
 
+    def requeue_dead_letter(self, letter_id: int) -> None:
+        """Put a dead letter back on the queue, unchanged, and remove it from the dead letters."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT INTO messages (key, value, lines, enqueued_at) "
+                         "SELECT key, value, lines, ? FROM dead_letters WHERE id = ?", (time.time(), letter_id))
+            conn.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        with _published:
+            _published.notify_all()
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:

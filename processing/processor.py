@@ -32,6 +32,7 @@ class Stats:
     lines: int = 0
     dead_letters: int = 0
     retries: int = 0
+    commit_seconds: float = 0.0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -39,6 +40,8 @@ class Stats:
 class Processor:
     consumer: Consumer
     write: Callable[[list[Envelope]], int]
+    # Makes a fresh consumer after an unexpected failure: it resumes from the last acknowledgement.
+    reconnect: Callable[[], Consumer] | None = None
     publish: Callable[[list[Envelope]], None] | None = None
     batch_lines: int = 5000
     max_wait: float = 0.5
@@ -46,18 +49,22 @@ class Processor:
     backoff_initial: float = 0.2
     backoff_max: float = 30.0
     stats: Stats = field(default_factory=Stats)
+    report_every: float = 30.0
 
     def run(self) -> Stats:
         """Process until `stop` is set; the batch in flight is finished first."""
         log.info("processor started batch_lines=%s max_wait=%s", self.batch_lines, self.max_wait)
         last_report = time.monotonic()
         while not self.stop.is_set():
-            self.run_once()
-            if time.monotonic() - last_report >= 30:
+            try:
+                self.run_once()
+            except Exception:
+                self._recover()
+            if time.monotonic() - last_report >= self.report_every:
                 self._report()
                 last_report = time.monotonic()
-        self.consumer.close()
         self._report()
+        self.consumer.close()
         log.info("processor stopped")
         return self.stats
 
@@ -69,16 +76,31 @@ class Processor:
         envelopes, good = self._decode(messages)
         if envelopes and not self._write_with_retry(envelopes, good):
             return 0  # stopping during an outage: nothing acknowledged, all will be re-delivered
-        self.consumer.commit(good)
+        # Every message is now stored or set aside in the dead-letter store: acknowledge them all.
+        started = time.monotonic()
+        self.consumer.commit(messages)
+        self.stats.commit_seconds += time.monotonic() - started
         lines = sum(len(e.lines) for e in envelopes)
         self.stats.batches += 1
         self.stats.lines += lines
+        log.debug("batch stored lines=%s messages=%s", lines, len(messages))
         if self.publish is not None and envelopes:
             try:
                 self.publish(envelopes)
             except Exception:  # the live feed is best effort; the lines are stored
                 log.exception("live feed publish failed")
         return lines
+
+    def _recover(self) -> None:
+        """After an unexpected failure: nothing was acknowledged, so start again from the last acknowledgement."""
+        log.exception("processor step failed; resuming from the last acknowledged position")
+        if self.reconnect is not None:
+            try:
+                self.consumer.close()
+            except Exception:
+                log.exception("closing the consumer failed")
+            self.consumer = self.reconnect()
+        self.stop.wait(self.backoff_initial * random.uniform(1, 5))
 
     def _collect(self) -> list[Message]:
         messages = self.consumer.poll(max_lines=self.batch_lines, timeout=self.max_wait)
@@ -145,7 +167,10 @@ class Processor:
         self.stats.dead_letters += 1
 
     def _report(self) -> None:
-        elapsed = max(time.monotonic() - self.stats.started, 1e-9)
-        log.info("processor stats lines=%s batches=%s lines_per_s=%.0f dead_letters=%s retries=%s",
-                 self.stats.lines, self.stats.batches, self.stats.lines / elapsed, self.stats.dead_letters,
-                 self.stats.retries)
+        stats = self.stats
+        elapsed = max(time.monotonic() - stats.started, 1e-9)
+        lag = getattr(self.consumer, "lag", lambda: None)()
+        log.info("processor stats lines=%s batches=%s lines_per_s=%.0f mean_batch=%.0f commit_ms=%.1f "
+                 "lag=%s dead_letters=%s retries=%s", stats.lines, stats.batches, stats.lines / elapsed,
+                 stats.lines / max(stats.batches, 1), 1000 * stats.commit_seconds / max(stats.batches, 1),
+                 lag, stats.dead_letters, stats.retries)

@@ -6,6 +6,7 @@ what can never be.
 """
 
 import abc
+import atexit
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,15 +55,27 @@ _producer: Producer | None = None
 
 
 def get_producer() -> Producer:
+    """The process-wide producer of the configured backend (it batches across requests)."""
     global _producer
     if _producer is None:
-        from processing.embedded_queue import EmbeddedQueue
+        if settings.DEVLOGS_QUEUE == "kafka":
+            from processing.kafka_queue import KafkaProducer
 
-        _producer = EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH)
+            _producer = KafkaProducer(settings)
+        else:
+            from processing.embedded_queue import EmbeddedQueue
+
+            _producer = EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH)
+        atexit.register(reset_producer)  # flush what is in flight on shutdown
     return _producer
 
 
 def get_consumer() -> Consumer:
+    """A new consumer of the configured backend; Kafka consumers join the processors' group."""
+    if settings.DEVLOGS_QUEUE == "kafka":
+        from processing.kafka_queue import KafkaConsumer
+
+        return KafkaConsumer(settings)
     from processing.embedded_queue import EmbeddedQueue
 
     return EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH,

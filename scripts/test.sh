@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole test suite: Python tests on SQLite and on a real PostgreSQL (started here),
+# Run the whole test suite: Python tests on SQLite and on a real PostgreSQL, both with a real
+# Kafka broker (each started here, and stopped again if this script started it),
 # then the dashboard's component tests. Exits non-zero when anything fails or nothing ran.
 # Under CI=true a service that cannot be started is a failure, not a skip.
 set -uo pipefail
@@ -21,6 +22,20 @@ run() {  # run NAME COMMAND...: a stage; pytest's exit 5 (no tests) counts as a 
 }
 
 PYTEST=(.venv/bin/pytest -q)
+
+# Services: started here, stopped on exit if this script started them.
+stop_kafka=0
+if ! scripts/kafka.sh status >/dev/null 2>&1; then
+  if scripts/kafka.sh start >/dev/null; then stop_kafka=1; else echo "=== Kafka could not be started"; fi
+fi
+export KAFKA_BOOTSTRAP_SERVERS="$(scripts/kafka.sh bootstrap)"
+stop_pg=0
+scripts/postgres.sh status >/dev/null 2>&1 || stop_pg=1
+cleanup() {
+  [ $stop_kafka = 1 ] && scripts/kafka.sh stop
+  [ $stop_pg = 1 ] && scripts/postgres.sh stop
+}
+trap cleanup EXIT
 
 run "python tests on SQLite" env -u DATABASE_URL "${PYTEST[@]}" --junitxml="$REPORTS/sqlite.xml" "$@"
 

@@ -1,5 +1,6 @@
 """Fixtures shared by the suite: tenants, apps and keys; an isolated queue; a processor run."""
 
+import contextlib
 import gzip
 import os
 import socket
@@ -136,31 +137,115 @@ def manage(*args) -> list[str]:
     return [sys.executable, str(ROOT / "manage.py"), *args]
 
 
-@pytest.fixture
-def server(transactional_db, tmp_path):
-    """A real daphne server (embedded mode: processor inside) on a free port."""
+@contextlib.contextmanager
+def running_server(tmp_path, **env):
+    """A real daphne server process on a free port; yields its host:port."""
     port = free_port()
-    log_path = tmp_path / "server.log"
+    log_path = tmp_path / f"server-{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                  "devlogs.asgi:application"], cwd=ROOT,
-                                env=child_env(tmp_path, DEVLOGS_BATCH_WAIT_SECONDS="0.05"),
+                                env=child_env(tmp_path, DEVLOGS_BATCH_WAIT_SECONDS="0.05", **env),
                                 stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {log_path.read_text()[-2000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise AssertionError("server did not start")
-    yield f"127.0.0.1:{port}"
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited: {log_path.read_text()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("server did not start") from None
+                time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path):
+    """A real server in the embedded mode (processor inside)."""
+    with running_server(tmp_path) as address:
+        yield address
+
+
+# --- Kafka --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap():
+    """The broker started by scripts/test.sh (scripts/kafka.sh start)."""
+    from confluent_kafka.admin import AdminClient
+
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    try:
+        AdminClient({"bootstrap.servers": servers, "socket.timeout.ms": 3000}).list_topics(timeout=5)
+    except Exception as exc:  # confluent_kafka raises KafkaException with a librdkafka error
+        require_service("Kafka", f"no broker at {servers} ({exc}); start one with scripts/kafka.sh start")
+    return servers
+
+
+@pytest.fixture
+def kafka(settings, kafka_bootstrap):
+    """Settings for a fresh topic pair and consumer group on the real broker."""
+    import uuid
+
+    from confluent_kafka.admin import AdminClient
+
+    from processing.kafka_admin import ensure_topics
+
+    suffix = uuid.uuid4().hex[:10]
+    settings.DEVLOGS_QUEUE = "kafka"
+    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
+    settings.KAFKA_TOPIC = f"test.lines.{suffix}"
+    settings.KAFKA_DLQ_TOPIC = f"test.lines.{suffix}.dlq"
+    settings.KAFKA_CONSUMER_GROUP = f"test-processors-{suffix}"
+    settings.KAFKA_PARTITIONS = 4
+    settings.KAFKA_DELIVERY_TIMEOUT_MS = 5000
+    settings.KAFKA_SESSION_TIMEOUT_MS = 6000
+    ensure_topics(settings)
+    queue_module.reset_producer()
+    yield settings
+    queue_module.reset_producer()
+    AdminClient({"bootstrap.servers": kafka_bootstrap}).delete_topics([settings.KAFKA_TOPIC, settings.KAFKA_DLQ_TOPIC])
+
+
+def kafka_env(settings) -> dict:
+    """Environment that points a child process at the same topics and group."""
+    env = {"DEVLOGS_QUEUE": "kafka", "KAFKA_BOOTSTRAP_SERVERS": settings.KAFKA_BOOTSTRAP_SERVERS,
+           "KAFKA_TOPIC": settings.KAFKA_TOPIC, "KAFKA_DLQ_TOPIC": settings.KAFKA_DLQ_TOPIC,
+           "KAFKA_CONSUMER_GROUP": settings.KAFKA_CONSUMER_GROUP,
+           "KAFKA_DELIVERY_TIMEOUT_MS": settings.KAFKA_DELIVERY_TIMEOUT_MS,
+           "KAFKA_SESSION_TIMEOUT_MS": settings.KAFKA_SESSION_TIMEOUT_MS}
+    for name, value in settings.KAFKA_CONFIG.items():
+        env["KAFKA_CONFIG_" + name.upper().replace(".", "_")] = value
+    return env
+
+
+def http_post_logs(address: str, key: str, lines, timeout: float = 30) -> tuple[int, dict, dict]:
+    """POST lines to a real server; returns (status, JSON body, headers) for successes and errors alike."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"http://{address}/api/v1/logs", data=orjson.dumps(lines), method="POST",
+                                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, orjson.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, orjson.loads(exc.read()), dict(exc.headers)
+
+
+def wait_for(predicate, *, timeout: float = 60, what: str = "condition", interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

@@ -181,3 +181,19 @@ def test_normalise_line_keeps_every_field():
     assert line == {"ts": 1_700_000_000 * 10**9, "level": levels.ERROR, "message": "m", "service": "api",
                     "host": "web-1", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7",
                     "attributes": {"a": [1]}}
+
+
+def test_event_ids_are_valid_time_ordered_uuid7s_in_line_order():
+    import uuid
+
+    from ingest.event_ids import uuid7_strings
+
+    ids = uuid7_strings(1000, now_ms=1_700_000_000_123)
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert all(int(u.hex[:12], 16) == 1_700_000_000_123 for u in parsed)
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 1000
+    later = uuid7_strings(1, now_ms=1_700_000_000_124)[0]
+    assert later > max(ids)
+    assert set(uuid7_strings(1000)).isdisjoint(uuid7_strings(1000))

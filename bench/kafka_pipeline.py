@@ -177,12 +177,13 @@ def bench_process(args) -> list[dict]:
         for batch in args.batches:
             _truncate()
             env = _env(settings, KAFKA_CONSUMER_GROUP=f"bench-{uuid.uuid4().hex[:8]}")
+            log_dir = Path(tempfile.mkdtemp(prefix="devlogs-bench-processors-"))
             procs = [subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "run_processor", "--batch-lines",
-                                       str(batch), "--max-wait", "0.2"], env={**os.environ, **env},
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                     for _ in range(processors)]
+                                       str(batch), "--max-wait", "0.2"], env={**os.environ, **env, "LOG_LEVEL": "INFO"},
+                                      stdout=open(log_dir / f"processor-{i}.log", "wb"), stderr=subprocess.STDOUT)
+                     for i in range(processors)]
             first = None
-            deadline = time.monotonic() + 600
+            deadline = time.monotonic() + args.timeout
             try:
                 while time.monotonic() < deadline:
                     count = _count()
@@ -199,6 +200,8 @@ def bench_process(args) -> list[dict]:
                 for p in procs:
                     p.wait(timeout=60)
             rate = (args.lines - first[1]) / max(done - first[0], 1e-9)
+            if _count() < args.lines:
+                print(f"incomplete: {_count()} of {args.lines} rows; processor logs in {log_dir}", flush=True)
             rows.append({"processors": processors, "batch": batch, "lines": args.lines,
                          "rows/s": round(rate), "seconds": round(done - first[0], 1), "processor RSS MB": round(rss)})
             print(json.dumps({"bench": "process", **rows[-1]}), flush=True)
@@ -251,6 +254,7 @@ def main(argv=None) -> None:
     process.add_argument("--lines", type=int, default=200_000)
     process.add_argument("--processors", type=ints, default=[1, 2, 4])
     process.add_argument("--batches", type=ints, default=[100, 1000, 10000])
+    process.add_argument("--timeout", type=float, default=600, help="seconds allowed per run")
     profile = sub.add_parser("profile")
     profile.add_argument("--lines", type=int, default=100_000)
     profile.add_argument("--batch", type=int, default=10_000)

@@ -12,6 +12,7 @@ the error and the source position in headers.
 import logging
 import threading
 import time
+from collections import deque
 
 from confluent_kafka import Consumer as RdConsumer
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
@@ -112,6 +113,8 @@ class KafkaConsumer(Consumer):
             "partition.assignment.strategy": "cooperative-sticky",
             # A long database outage keeps us from polling; past this the group moves on without us.
             "max.poll.interval.ms": 600_000,
+            # Prefetch bounds memory: 32 MB of fetched messages per processor is plenty for a batch.
+            "queued.max.messages.kbytes": 32 * 1024,
             # How soon a dead processor's partitions move to the survivors.
             "session.timeout.ms": settings.KAFKA_SESSION_TIMEOUT_MS,
             "heartbeat.interval.ms": max(settings.KAFKA_SESSION_TIMEOUT_MS // 6, 500),
@@ -119,6 +122,7 @@ class KafkaConsumer(Consumer):
         })
         self._dlq = RdProducer({**client_config(settings), "enable.idempotence": True, "acks": "all"})
         self._uncommitted: dict[tuple[str, int], int] = {}
+        self._buffer: deque[Message] = deque()
         self.assigned: set[int] = set()
         self._consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke,
                                  on_lost=self._on_lost)
@@ -132,34 +136,50 @@ class KafkaConsumer(Consumer):
         # Stored but not yet committed offsets are committed before the partitions move on.
         self._commit_offsets({k: v for k, v in self._uncommitted.items()
                               if k[1] in {p.partition for p in partitions}})
-        self.assigned -= {p.partition for p in partitions}
+        self._forget(partitions)
         log.info("revoked partitions %s", sorted(p.partition for p in partitions))
 
     def _on_lost(self, consumer, partitions) -> None:
-        self.assigned -= {p.partition for p in partitions}
+        self._forget(partitions)
         log.warning("lost partitions %s (their uncommitted lines will be delivered again)",
                     sorted(p.partition for p in partitions))
 
+    def _forget(self, partitions) -> None:
+        """Drop fetched-but-unprocessed messages of partitions that moved: their new owner reads them."""
+        gone = {p.partition for p in partitions}
+        self.assigned -= gone
+        self._buffer = deque(m for m in self._buffer if m.handle[1] not in gone)
+
     # --- the interface ---------------------------------------------------------------------
     def poll(self, *, max_lines: int, timeout: float) -> list[Message]:
+        # A message carries up to 1,000 lines, so fetch in bulk and keep what exceeds this batch.
         deadline = time.monotonic() + timeout
         messages, lines = [], 0
         while True:
-            remaining = max(deadline - time.monotonic(), 0)
-            batch = self._consumer.consume(num_messages=max(1, min(max_lines - lines, 1000)),
-                                           timeout=remaining if not messages else 0)
-            for raw in batch:
-                error = raw.error()
-                if error is not None:
-                    if error.code() != KafkaError._PARTITION_EOF:
-                        log.warning("kafka consume error: %s", error)
-                    continue
-                count = _lines_header(raw.headers())
-                messages.append(Message(key=(raw.key() or b"").decode(errors="replace"), value=raw.value(),
-                                        lines=count, handle=(raw.topic(), raw.partition(), raw.offset())))
-                lines += count
-            if not batch or lines >= max_lines or time.monotonic() >= deadline:
+            if not self._buffer:
+                remaining = max(deadline - time.monotonic(), 0)
+                self._buffer.extend(self._fetch(timeout=remaining if not messages else 0))
+                if not self._buffer:
+                    return messages
+            while self._buffer and (not messages or lines + self._buffer[0].lines <= max_lines):
+                message = self._buffer.popleft()
+                messages.append(message)
+                lines += message.lines
+            if self._buffer or lines >= max_lines or time.monotonic() >= deadline:
                 return messages
+
+    def _fetch(self, *, timeout: float) -> list[Message]:
+        fetched = []
+        for raw in self._consumer.consume(num_messages=500, timeout=timeout):
+            error = raw.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    log.warning("kafka consume error: %s", error)
+                continue
+            fetched.append(Message(key=(raw.key() or b"").decode(errors="replace"), value=raw.value(),
+                                   lines=_lines_header(raw.headers()),
+                                   handle=(raw.topic(), raw.partition(), raw.offset())))
+        return fetched
 
     def commit(self, messages: list[Message]) -> None:
         for message in messages:

@@ -33,7 +33,9 @@ class Stats:
     dead_letters: int = 0
     retries: int = 0
     commit_seconds: float = 0.0
-    started: float = field(default_factory=time.monotonic)
+    reported_at: float = field(default_factory=time.monotonic)
+    reported_lines: int = 0
+    reported_batches: int = 0
 
 
 @dataclass
@@ -54,15 +56,13 @@ class Processor:
     def run(self) -> Stats:
         """Process until `stop` is set; the batch in flight is finished first."""
         log.info("processor started batch_lines=%s max_wait=%s", self.batch_lines, self.max_wait)
-        last_report = time.monotonic()
         while not self.stop.is_set():
             try:
                 self.run_once()
             except Exception:
                 self._recover()
-            if time.monotonic() - last_report >= self.report_every:
+            if time.monotonic() - self.stats.reported_at >= self.report_every:
                 self._report()
-                last_report = time.monotonic()
         self._report()
         self.consumer.close()
         log.info("processor stopped")
@@ -167,10 +167,13 @@ class Processor:
         self.stats.dead_letters += 1
 
     def _report(self) -> None:
-        stats = self.stats
-        elapsed = max(time.monotonic() - stats.started, 1e-9)
+        """Log throughput since the last report, batch size, commit latency and lag."""
+        stats, now = self.stats, time.monotonic()
+        interval = max(now - stats.reported_at, 1e-9)
+        lines, batches = stats.lines - stats.reported_lines, stats.batches - stats.reported_batches
         lag = getattr(self.consumer, "lag", lambda: None)()
-        log.info("processor stats lines=%s batches=%s lines_per_s=%.0f mean_batch=%.0f commit_ms=%.1f "
-                 "lag=%s dead_letters=%s retries=%s", stats.lines, stats.batches, stats.lines / elapsed,
-                 stats.lines / max(stats.batches, 1), 1000 * stats.commit_seconds / max(stats.batches, 1),
-                 lag, stats.dead_letters, stats.retries)
+        log.info("processor stats lines=%s lines_per_s=%.0f batches=%s mean_batch=%.0f commit_ms=%.1f lag=%s "
+                 "dead_letters=%s retries=%s", stats.lines, lines / interval, stats.batches,
+                 lines / max(batches, 1), 1000 * stats.commit_seconds / max(stats.batches, 1), lag,
+                 stats.dead_letters, stats.retries)
+        stats.reported_at, stats.reported_lines, stats.reported_batches = now, stats.lines, stats.batches

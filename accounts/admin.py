@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.keys import api_key_revoke, assign_new_secret
-from accounts.models import ApiKey, App, Membership, Scope, Tenant
+from accounts.models import ApiKey, App, AuditEvent, Membership, Scope, Tenant
 
 
 class MembershipInline(admin.TabularInline):
@@ -114,3 +114,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if obj.expires_at and obj.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is written by the actions it records."""
+
+    list_display = ["created_at", "tenant", "actor", "action"]
+    list_filter = [("tenant", admin.RelatedOnlyFieldListFilter), "action"]
+    search_fields = ["actor", "action"]
+    readonly_fields = ["created_at", "tenant", "actor", "action", "details"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -25,6 +25,8 @@ application = ProtocolTypeRouter({
 })
 
 if settings.DEVLOGS_PROCESSOR_IN_SERVER:
+    from logs.retention import start_retention_thread  # noqa: E402
     from processing.in_server import start_processor_thread  # noqa: E402
 
     start_processor_thread()
+    start_retention_thread(settings.DEVLOGS_RETENTION_EVERY_SECONDS)

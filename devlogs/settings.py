@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from devlogs.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from devlogs.timescale_probe import choose_engine
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DEVLOGS_DATA_DIR", str(BASE_DIR / "var")))
@@ -103,6 +104,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-devlogs.sqlite3")}
+# TimescaleDB: auto (use it where the extension is available), on, off. See docs/storage.md.
+DEVLOGS_TIMESCALE = env_choice("DEVLOGS_TIMESCALE", "auto", {"auto", "on", "off"})
+DATABASES["default"] = choose_engine(DATABASES["default"], DEVLOGS_TIMESCALE)
+DEVLOGS_TIMESCALE_CHUNK_INTERVAL = env_str("DEVLOGS_TIMESCALE_CHUNK_INTERVAL", "1 day")
+DEVLOGS_TIMESCALE_COMPRESS_AFTER = env_str("DEVLOGS_TIMESCALE_COMPRESS_AFTER", "7 days")
+# Chunks older than this are dropped whole (TimescaleDB); tenants with shorter retention are trimmed by
+# apply_retention. Also the most a tenant's retention_days can usefully be.
+DEVLOGS_RETENTION_MAX_DAYS = env_int("DEVLOGS_RETENTION_MAX_DAYS", 400, minimum=1)
+# PostgreSQL writer: COPY (fast), or INSERT for connection poolers and servers that refuse COPY.
+DEVLOGS_PG_WRITER = env_choice("DEVLOGS_PG_WRITER", "copy", {"copy", "insert"})
+# The server applies retention this often in the embedded mode; production runs `apply_retention --every`.
+DEVLOGS_RETENTION_EVERY_SECONDS = env_float("DEVLOGS_RETENTION_EVERY_SECONDS", 3600, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

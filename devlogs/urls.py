@@ -6,7 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from devlogs.dashboard import dashboard
 from devlogs.errors import json_error
 from ingest.views import IngestView
-from logs.views import AppListView, LogSearchView, MeView
+from logs.views import AppListView, DeleteByQueryView, LogSearchView, MeView
 
 handler404 = "devlogs.errors.handler404"
 handler500 = "devlogs.errors.handler500"
@@ -27,6 +27,7 @@ def by_method(**views):
 
 urlpatterns = [
     path("api/v1/logs", by_method(GET=LogSearchView.as_view(), POST=IngestView.as_view()), name="logs"),
+    path("api/v1/logs/delete", DeleteByQueryView.as_view(), name="logs-delete"),
     path("api/v1/apps", AppListView.as_view(), name="apps"),
     path("api/v1/me", MeView.as_view(), name="me"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from ingest.timestamps import parse_timestamp
+from logs import lookups  # noqa: F401  (registers message__ilike_contains)
 from logs.entries import ns_to_datetime
 from accounts.models import App, Tenant
 from logs.levels import NUMBERS, level_name, parse_level
@@ -88,7 +89,7 @@ class LogFilters:
         if self.until:
             queryset = queryset.filter(time__lt=self.until)
         if self.text:
-            queryset = queryset.filter(message__icontains=self.text)
+            queryset = queryset.filter(message__ilike_contains=self.text)
         return queryset
 
     def matches(self, entry: dict) -> bool:

@@ -7,6 +7,7 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
 from logs.entries import entry_from_row
 from logs.filters import FilterError, LogFilters
+from logs.gdpr import NotAllowed, delete_by_query
 from logs.models import LogEntry
 from logs.pagination import CursorError, page_newest_first
 
@@ -75,3 +76,23 @@ class MeView(APIView):
             "tenant": {"slug": caller.tenant.slug, "name": caller.tenant.name, "role": caller.role},
             "tenants": [{"slug": m.tenant.slug, "name": m.tenant.name, "role": m.role} for m in memberships],
         })
+
+
+class DeleteByQueryView(APIView):
+    """POST /api/v1/logs/delete: delete the caller's lines matching filters (owner/admin, audited)."""
+
+    def post(self, request):
+        caller = caller_for_request(request)
+        if not isinstance(request.data, dict):
+            raise ApiError(400, "invalid_body", "Send a JSON object of filters: app, level, since, until, q.",
+                           field="body")
+        try:
+            filters = LogFilters.from_params(request.data)
+            result = delete_by_query(caller=caller, filters=filters)
+        except FilterError as exc:
+            raise ApiError(400, exc.code, exc.message, field=exc.field) from None
+        except NotAllowed as exc:
+            raise ApiError(403, "permission_denied", str(exc)) from None
+        except ValueError as exc:
+            raise ApiError(400, "no_filter", str(exc), field="body") from None
+        return Response({"deleted": result.deleted, "more": result.more})

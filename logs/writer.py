@@ -3,12 +3,14 @@
 PostgreSQL: COPY into a per-connection staging table, then one
 `INSERT … SELECT … ON CONFLICT (event_id, time) DO NOTHING`. COPY moves rows with almost
 no per-row Python work, which keeps the processor bound by the database.
-Other databases (SQLite): bulk_create with ignore_conflicts, same effect.
+Other databases (SQLite), or DEVLOGS_PG_WRITER=insert: bulk_create with ignore_conflicts,
+same effect.
 """
 
 import uuid
 
 import orjson
+from django.conf import settings
 from django.db import connection, transaction
 
 from logs.entries import ns_to_datetime
@@ -22,7 +24,7 @@ STAGING = "devlogs_logentry_staging"
 
 def write_envelopes(envelopes: list[Envelope]) -> int:
     """Write all lines of these envelopes in one transaction; returns the lines offered."""
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and settings.DEVLOGS_PG_WRITER == "copy":
         return copy_envelopes(envelopes)
     return bulk_create_envelopes(envelopes)
 

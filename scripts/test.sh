@@ -23,6 +23,13 @@ run() {  # run NAME COMMAND...: a stage; pytest's exit 5 (no tests) counts as a 
 
 PYTEST=(.venv/bin/pytest -q)
 
+# Test-only TimescaleDB (PGlite build) for tests/test_timescale.py.
+lock_hash=$(sha256sum tests/timescale/package-lock.json | cut -d' ' -f1)
+if [ "$(cat tests/timescale/node_modules/.lock.sha256 2>/dev/null)" != "$lock_hash" ]; then
+  (cd tests/timescale && npm ci --legacy-peer-deps --no-audit --no-fund --loglevel=error) \
+    && echo "$lock_hash" > tests/timescale/node_modules/.lock.sha256
+fi
+
 # Services: started here, stopped on exit if this script started them.
 stop_kafka=0
 if ! scripts/kafka.sh status >/dev/null 2>&1; then

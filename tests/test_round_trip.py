@@ -129,3 +129,14 @@ class TestQueryFilters:
     ])
     def test_bad_query_parameters_get_a_clear_error(self, client, stored, params, code, field):
         assert_error(get_logs(client, stored, **params), 400, code, field)
+
+
+def test_text_filter_matches_wildcard_characters_literally(client, key, queue, drain):
+    post_logs(client, key, [{"message": "disk 100% full"}, {"message": "disk 1000 full"},
+                            {"message": "user_id missing"}, {"message": "userXid missing"},
+                            {"message": "path C:\\temp"}])
+    drain()
+    found = lambda q: sorted(e["message"] for e in get_logs(client, key, q=q).json()["results"])  # noqa: E731
+    assert found("100%") == ["disk 100% full"]
+    assert found("user_id") == ["user_id missing"]
+    assert found("C:\\temp") == ["path C:\\temp"]

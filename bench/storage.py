@@ -1,0 +1,224 @@
+"""Benchmark the store at scale: insert rate (COPY vs bulk_create) and query latency at 10M rows.
+
+Needs PostgreSQL (scripts/postgres.sh start). Run by hand:
+
+    .venv/bin/python -m bench.storage insert  [--rows 1000000]
+    .venv/bin/python -m bench.storage queries [--rows 10000000] [--runs 20]
+
+Uses DATABASE_URL (default: the local test PostgreSQL's `devlogs` database) and empties its
+log table. `queries` also measures the alternatives the indexes were chosen against
+(tsvector vs trigram for words, an expression index vs JSONB GIN for attributes).
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import time
+from datetime import datetime, timedelta, timezone
+
+from bench.common import HOSTS, LEVELS, PATHS, SERVICES, django_setup, table
+
+DEFAULT_DB = "postgres://devlogs:devlogs@127.0.0.1:5432/devlogs"
+WORDS = ("timeout refused reset upstream cache miss hit retry payment order user session token "
+         "database query slow fast queue worker shutdown started stopped deadline").split()
+LEVEL_NUMBERS = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "error": 17, "fatal": 21}
+
+
+def setup():
+    django_setup(DATABASE_URL=os.environ.get("DATABASE_URL", DEFAULT_DB), LOG_LEVEL="WARNING")
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from accounts.models import App, Tenant
+
+    apps = []
+    for t in range(4):
+        tenant, _ = Tenant.objects.get_or_create(slug=f"bench{t}", defaults={"name": f"Bench {t}"})
+        for a in range(5):
+            apps.append(App.objects.get_or_create(tenant=tenant, slug=f"app{a}", defaults={"name": f"App {a}"})[0])
+    return apps
+
+
+def envelopes(apps, rows: int, *, span: timedelta, end: datetime, per_envelope: int = 5000, seed: int = 3):
+    """Realistic lines (mixed apps, levels, lengths, attributes, some stack traces) spread over `span`."""
+    from ingest.event_ids import uuid7_strings
+    from processing.envelope import Envelope
+
+    rng = random.Random(seed)
+    start_ns = int((end - span).timestamp() * 1e9)
+    span_ns = int(span.total_seconds() * 1e9)
+    made = 0
+    while made < rows:
+        count = min(per_envelope, rows - made)
+        app = apps[rng.randrange(len(apps))]
+        ids = uuid7_strings(count)
+        lines = []
+        for i in range(count):
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 12)))
+            status = rng.choice([200] * 20 + [404, 500, 503])
+            message = f"{rng.choice(['GET', 'POST'])} {rng.choice(PATHS)} {status} {words}"
+            if rng.random() < 0.0001:
+                message += " kaboom"  # a rare word: the search people actually struggle with
+            if rng.random() < 0.02:
+                message += "\nTraceback (most recent call last):\n" + "\n".join(
+                    f'  File "/app/{rng.choice(WORDS)}.py", line {rng.randint(1, 900)}, in {rng.choice(WORDS)}'
+                    for _ in range(rng.randint(3, 15)))
+            lines.append({"id": ids[i], "ts": start_ns + rng.randrange(span_ns),
+                          "level": LEVEL_NUMBERS[rng.choice(LEVELS)], "message": message,
+                          "service": rng.choice(SERVICES), "host": rng.choice(HOSTS), "trace_id": "", "span_id": "",
+                          "attributes": {"user_id": rng.randint(1, 5000), "status": status,
+                                         "region": rng.choice(["eu", "us", "ap"])}})
+        made += count
+        yield Envelope(tenant_id=app.tenant_id, app_id=app.id, received_ns=start_ns + span_ns, lines=lines)
+
+
+def truncate():
+    from django.db import connection
+
+    from logs.models import LogEntry
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {LogEntry._meta.db_table}")
+
+
+def bench_insert(args) -> list[dict]:
+    apps = setup()
+    from logs.writer import bulk_create_envelopes, copy_envelopes
+
+    rows = []
+    for name, write in (("COPY + INSERT … ON CONFLICT", copy_envelopes), ("bulk_create", bulk_create_envelopes)):
+        truncate()
+        batch = list(envelopes(apps, args.rows, span=timedelta(days=1), end=datetime.now(timezone.utc)))
+        started = time.perf_counter()
+        for envelope in batch:
+            write([envelope])
+        elapsed = time.perf_counter() - started
+        rows.append({"writer": name, "rows": args.rows, "seconds": round(elapsed, 1),
+                     "rows/s": round(args.rows / elapsed)})
+        print(json.dumps({"bench": "insert", **rows[-1]}), flush=True)
+    return rows
+
+
+def _timed(runs: int, fn) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(int(len(times) * 0.95) - 1, 0)]
+
+
+def bench_queries(args) -> list[dict]:
+    apps = setup()
+    from django.db import connection
+
+    from logs.filters import LogFilters
+    from logs.histogram import histogram
+    from logs.models import LogEntry
+    from logs.writer import copy_envelopes
+
+    now = datetime.now(timezone.utc)
+    table_name = LogEntry._meta.db_table
+    if args.seed:
+        truncate()
+        # Bulk-load without the GIN indexes, then build them: how an operator would load history.
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX IF EXISTS logentry_message_trgm")
+            cursor.execute("DROP INDEX IF EXISTS logentry_attributes_gin")
+        started = time.perf_counter()
+        for envelope in envelopes(apps, args.rows, span=timedelta(days=7), end=now):
+            copy_envelopes([envelope])
+        print(f"seeded {args.rows} rows in {time.perf_counter() - started:.0f}s", flush=True)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE INDEX logentry_message_trgm ON {table_name} USING gin (message gin_trgm_ops)")
+            cursor.execute(f"CREATE INDEX logentry_attributes_gin ON {table_name} USING gin (attributes jsonb_path_ops)")
+            cursor.execute(f"ANALYZE {table_name}")
+        print(f"built the GIN indexes in {time.perf_counter() - started:.0f}s", flush=True)
+    tenant = apps[0].tenant
+    app = apps[0]
+    scoped = LogEntry.objects.filter(tenant_id=tenant.id)
+
+    def page(filters):
+        return lambda: list(filters.apply(scoped, tenant).order_by("-time", "-id")[:100])
+
+    queries = [
+        ("last 15 min of one app", page(LogFilters(app=app.slug, since=now - timedelta(minutes=15)))),
+        ("errors of a tenant, last hour", page(LogFilters(min_level=17, since=now - timedelta(hours=1)))),
+        ("common word over 24 h (trigram)", page(LogFilters(text="deadline", since=now - timedelta(hours=24)))),
+        ("rare word over 24 h (trigram)", page(LogFilters(text="kaboom", since=now - timedelta(hours=24)))),
+        ("histogram over 24 h (date_bin, 5 min)", lambda: histogram(scoped, LogFilters(since=now - timedelta(hours=24)),
+                                                                    tenant=tenant, interval_seconds=300)),
+        ("attributes.user_id = 42 over 7 days (JSONB GIN)",
+         lambda: list(scoped.filter(attributes__contains={"user_id": 42}, time__gte=now - timedelta(days=7))
+                      .order_by("-time", "-id")[:100])),
+    ]
+    rows = []
+    for name, fn in queries:
+        fn()  # warm
+        p50, p95 = _timed(args.runs, fn)
+        rows.append({"query": name, "rows": args.rows, "p50 ms": round(p50, 1), "p95 ms": round(p95, 1)})
+        print(json.dumps({"bench": "query", **rows[-1]}), flush=True)
+
+    # The alternatives, measured on the same data.
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS bench_message_tsv ON {table_name} "
+                       f"USING gin (to_tsvector('simple', message))")
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS bench_user_id ON {table_name} "
+                       f"(tenant_id, ((attributes->>'user_id')::bigint), time)")
+        cursor.execute(f"ANALYZE {table_name}")
+
+    def raw(sql, params):
+        def run():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+        return run
+
+    since24, since7 = now - timedelta(hours=24), now - timedelta(days=7)
+    alternatives = [
+        *((f"{label} word over 24 h (tsvector GIN)", raw(
+            f"SELECT id FROM {table_name} WHERE tenant_id = %s AND time >= %s AND "
+            f"to_tsvector('simple', message) @@ plainto_tsquery('simple', %s) ORDER BY time DESC, id DESC LIMIT 100",
+            [tenant.id, since24, word])) for label, word in (("common", "deadline"), ("rare", "kaboom"))),
+        ("rare word over 24 h (no text index)", raw(
+            f"SELECT id FROM {table_name} WHERE tenant_id = %s AND time >= %s AND message || '' ILIKE %s "
+            f"ORDER BY time DESC, id DESC LIMIT 100", [tenant.id, since24, "%kaboom%"])),
+        ("user_id = 42 over 7 days (expression btree)", raw(
+            f"SELECT id FROM {table_name} WHERE tenant_id = %s AND ((attributes->>'user_id')::bigint) = 42 "
+            f"AND time >= %s ORDER BY time DESC, id DESC LIMIT 100", [tenant.id, since7])),
+    ]
+    for name, fn in alternatives:
+        fn()
+        p50, p95 = _timed(args.runs, fn)
+        rows.append({"query": name, "rows": args.rows, "p50 ms": round(p50, 1), "p95 ms": round(p95, 1)})
+        print(json.dumps({"bench": "query", **rows[-1]}), flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX IF EXISTS bench_message_tsv")
+        cursor.execute("DROP INDEX IF EXISTS bench_user_id")
+        cursor.execute(f"SELECT pg_size_pretty(pg_total_relation_size('{table_name}')), "
+                       f"pg_size_pretty(pg_relation_size('logentry_message_trgm')), "
+                       f"pg_size_pretty(pg_relation_size('logentry_attributes_gin'))")
+        print("table+indexes, trigram index, JSONB GIN index:", cursor.fetchone(), flush=True)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.storage", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    insert = sub.add_parser("insert")
+    insert.add_argument("--rows", type=int, default=1_000_000)
+    queries = sub.add_parser("queries")
+    queries.add_argument("--rows", type=int, default=10_000_000)
+    queries.add_argument("--runs", type=int, default=20)
+    queries.add_argument("--no-seed", dest="seed", action="store_false", help="reuse the rows already there")
+    args = parser.parse_args(argv)
+    print(table(bench_insert(args) if args.what == "insert" else bench_queries(args)))
+
+
+if __name__ == "__main__":
+    main()

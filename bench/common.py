@@ -81,3 +81,23 @@ def table(rows: list[dict]) -> str:
              "-|-".join("-" * w for w in widths)]
     lines += [" | ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths)) for r in rows]
     return "\n".join(lines)
+
+
+def truncate_logs() -> None:
+    """Empty the log table (after django_setup)."""
+    from django.db import connection
+
+    from logs.models import LogEntry
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {LogEntry._meta.db_table}")
+
+
+def count_logs() -> int:
+    from django.db import connection
+
+    from logs.models import LogEntry
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {LogEntry._meta.db_table}")
+        return cursor.fetchone()[0]

@@ -26,7 +26,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import ROOT, make_body, rss_mb, start_server, table
+from bench.common import ROOT, count_logs, make_body, rss_mb, start_server, table, truncate_logs
 
 DEFAULT_DB = "postgres://devlogs:devlogs@127.0.0.1:5432/devlogs"
 
@@ -147,27 +147,6 @@ def _fill(settings, total: int, apps: int = 8) -> None:
     del orjson
 
 
-def _truncate():
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {_table()}")
-
-
-def _table() -> str:
-    from logs.models import LogEntry
-
-    return LogEntry._meta.db_table
-
-
-def _count() -> int:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {_table()}")
-        return cursor.fetchone()[0]
-
-
 def bench_process(args) -> list[dict]:
     settings = _setup(f"bench.process.{uuid.uuid4().hex[:8]}", 12)
     print(f"filling the topic with {args.lines} lines ...", flush=True)
@@ -175,7 +154,7 @@ def bench_process(args) -> list[dict]:
     rows = []
     for processors in args.processors:
         for batch in args.batches:
-            _truncate()
+            truncate_logs()
             env = _env(settings, KAFKA_CONSUMER_GROUP=f"bench-{uuid.uuid4().hex[:8]}")
             log_dir = Path(tempfile.mkdtemp(prefix="devlogs-bench-processors-"))
             procs = [subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "run_processor", "--batch-lines",
@@ -186,7 +165,7 @@ def bench_process(args) -> list[dict]:
             deadline = time.monotonic() + args.timeout
             try:
                 while time.monotonic() < deadline:
-                    count = _count()
+                    count = count_logs()
                     if count and first is None:
                         first = (time.monotonic(), count)
                     if count >= args.lines:
@@ -200,8 +179,8 @@ def bench_process(args) -> list[dict]:
                 for p in procs:
                     p.wait(timeout=60)
             rate = (args.lines - first[1]) / max(done - first[0], 1e-9)
-            if _count() < args.lines:
-                print(f"incomplete: {_count()} of {args.lines} rows; processor logs in {log_dir}", flush=True)
+            if count_logs() < args.lines:
+                print(f"incomplete: {count_logs()} of {args.lines} rows; processor logs in {log_dir}", flush=True)
             rows.append({"processors": processors, "batch": batch, "lines": args.lines,
                          "rows/s": round(rate), "seconds": round(done - first[0], 1), "processor RSS MB": round(rss)})
             print(json.dumps({"bench": "process", **rows[-1]}), flush=True)
@@ -212,7 +191,7 @@ def bench_profile(args) -> None:
     """One processor in this process under cProfile: where does a batch's time go?"""
     settings = _setup(f"bench.profile.{uuid.uuid4().hex[:8]}", 4)
     _fill(settings, args.lines)
-    _truncate()
+    truncate_logs()
     settings.KAFKA_CONSUMER_GROUP = f"bench-profile-{uuid.uuid4().hex[:8]}"
     from logs.writer import write_envelopes
     from processing.kafka_queue import KafkaConsumer
@@ -225,7 +204,7 @@ def bench_profile(args) -> None:
     profiler = cProfile.Profile()
     started = time.monotonic()
     profiler.enable()
-    while _count() < args.lines and time.monotonic() - started < 300:
+    while count_logs() < args.lines and time.monotonic() - started < 300:
         processor.run_once()
     profiler.disable()
     elapsed = time.monotonic() - started

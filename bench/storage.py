@@ -18,7 +18,7 @@ import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
-from bench.common import HOSTS, LEVELS, PATHS, SERVICES, django_setup, table
+from bench.common import HOSTS, LEVELS, PATHS, SERVICES, django_setup, table, truncate_logs
 
 DEFAULT_DB = "postgres://devlogs:devlogs@127.0.0.1:5432/devlogs"
 WORDS = ("timeout refused reset upstream cache miss hit retry payment order user session token "
@@ -74,22 +74,13 @@ def envelopes(apps, rows: int, *, span: timedelta, end: datetime, per_envelope: 
         yield Envelope(tenant_id=app.tenant_id, app_id=app.id, received_ns=start_ns + span_ns, lines=lines)
 
 
-def truncate():
-    from django.db import connection
-
-    from logs.models import LogEntry
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {LogEntry._meta.db_table}")
-
-
 def bench_insert(args) -> list[dict]:
     apps = setup()
     from logs.writer import bulk_create_envelopes, copy_envelopes
 
     rows = []
     for name, write in (("COPY + INSERT … ON CONFLICT", copy_envelopes), ("bulk_create", bulk_create_envelopes)):
-        truncate()
+        truncate_logs()
         batch = list(envelopes(apps, args.rows, span=timedelta(days=1), end=datetime.now(timezone.utc)))
         started = time.perf_counter()
         for envelope in batch:
@@ -123,7 +114,7 @@ def bench_queries(args) -> list[dict]:
     now = datetime.now(timezone.utc)
     table_name = LogEntry._meta.db_table
     if args.seed:
-        truncate()
+        truncate_logs()
         # Bulk-load without the GIN indexes, then build them: how an operator would load history.
         with connection.cursor() as cursor:
             cursor.execute("DROP INDEX IF EXISTS logentry_message_trgm")

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from rest_framework import exceptions, permissions
 
 from accounts.authentication import KeyPrincipal
-from accounts.models import ApiKey, App, Membership, Tenant
+from accounts.models import ApiKey, App, Membership, Role, Tenant
 
 TENANT_HEADER = "X-Devlogs-Tenant"
 
@@ -31,6 +31,14 @@ class Caller:
 
     def apps(self):
         return App.objects.filter(tenant=self.tenant)
+
+    def has_role(self, roles) -> bool:
+        """A person with one of these roles (keys have no role)."""
+        return self.key is None and self.role in roles
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key.prefix}" if self.key is not None else self.user.get_username()
 
 
 def caller_for_key(key: ApiKey) -> Caller:
@@ -64,6 +72,29 @@ def caller_for_request(request) -> Caller:
         raise exceptions.NotAuthenticated()
     request._devlogs_caller = caller
     return caller
+
+
+READERS = {Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}
+WRITERS = {Role.OWNER, Role.ADMIN, Role.MEMBER}  # save searches, dashboards
+MANAGERS = {Role.OWNER, Role.ADMIN}  # apps, keys, deletes
+
+
+class HasRole(permissions.BasePermission):
+    """Unsafe methods need a signed-in person with one of the view's `write_roles`; reads need `read`."""
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        caller = caller_for_request(request)
+        if request.method in permissions.SAFE_METHODS:
+            if not caller.can("read"):
+                raise exceptions.PermissionDenied("Reading needs the 'read' scope or a membership.")
+            return True
+        roles = getattr(view, "write_roles", MANAGERS)
+        if not caller.has_role(roles):
+            needed = " or ".join(sorted(r.value if hasattr(r, "value") else r for r in roles))
+            raise exceptions.PermissionDenied(f"This needs a signed-in {needed} of the tenant.")
+        return True
 
 
 class HasScope(permissions.BasePermission):

@@ -6,7 +6,8 @@ Views raise ApiError; DRF's own exceptions (authentication, permissions, throttl
 parse errors) are reshaped by api_exception_handler so clients only ever see this.
 """
 
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -64,6 +65,10 @@ def api_exception_handler(exc, context):
         for name, value in exc.headers.items():
             response[name] = value
         return response
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found in this tenant.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
         return None  # an unexpected exception: Django's 500 handler answers in JSON for the API

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "accounts",
     "ingest",
@@ -103,7 +105,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-devlogs.sqlite3")}
+    # One file per test run, so two runs (or a run and a helper process) never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-devlogs-{os.getpid()}.sqlite3")}
 # TimescaleDB: auto (use it where the extension is available), on, off. See docs/storage.md.
 DEVLOGS_TIMESCALE = env_choice("DEVLOGS_TIMESCALE", "auto", {"auto", "on", "off"})
 DATABASES["default"] = choose_engine(DATABASES["default"], DEVLOGS_TIMESCALE)
@@ -152,6 +155,20 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "devlogs.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # `format` is ours (export: ndjson or csv), not a renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "devlogs API",
+    "DESCRIPTION": "Send, search, export and manage logs. Every error is "
+                   '{"error": {"status", "code", "message", "field"}}. See docs/api.md and docs/query-language.md.',
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- API keys -------------------------------------------------------------------

@@ -1,35 +1,34 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.api import AppsView, KeyRevokeView, KeysView
 from devlogs.dashboard import dashboard
-from devlogs.errors import json_error
-from ingest.views import IngestView
-from logs.views import AppListView, DeleteByQueryView, LogSearchView, MeView
+from devlogs.endpoints import LogsEndpoint
+from logs.saved_searches import SavedSearchDetail, SavedSearchList
+from logs.views import ContextView, DeleteByQueryView, EntryView, ExportView, FacetsView, HistogramView, MeView
 
 handler404 = "devlogs.errors.handler404"
 handler500 = "devlogs.errors.handler500"
 
 
-def by_method(**views):
-    """One URL, a view per HTTP method: POST /api/v1/logs ingests, GET searches."""
-
-    @csrf_exempt  # each DRF view enforces CSRF itself for session-authenticated requests
-    def view(request, *args, **kwargs):
-        handler = views.get(request.method)
-        if handler is None:
-            return json_error(405, "method_not_allowed", f"Use {' or '.join(views)} on {request.path}.")
-        return handler(request, *args, **kwargs)
-
-    return view
-
-
 urlpatterns = [
-    path("api/v1/logs", by_method(GET=LogSearchView.as_view(), POST=IngestView.as_view()), name="logs"),
+    path("api/v1/logs", LogsEndpoint.as_view(), name="logs"),
     path("api/v1/logs/delete", DeleteByQueryView.as_view(), name="logs-delete"),
-    path("api/v1/apps", AppListView.as_view(), name="apps"),
+    path("api/v1/logs/histogram", HistogramView.as_view(), name="logs-histogram"),
+    path("api/v1/logs/facets", FacetsView.as_view(), name="logs-facets"),
+    path("api/v1/logs/export", ExportView.as_view(), name="logs-export"),
+    path("api/v1/logs/<uuid:event_id>", EntryView.as_view(), name="logs-entry"),
+    path("api/v1/logs/<uuid:event_id>/context", ContextView.as_view(), name="logs-context"),
+    path("api/v1/saved-searches", SavedSearchList.as_view(), name="saved-searches"),
+    path("api/v1/saved-searches/<int:pk>", SavedSearchDetail.as_view(), name="saved-search"),
+    path("api/v1/apps", AppsView.as_view(), name="apps"),
+    path("api/v1/keys", KeysView.as_view(), name="keys"),
+    path("api/v1/keys/<int:key_id>/revoke", KeyRevokeView.as_view(), name="key-revoke"),
     path("api/v1/me", MeView.as_view(), name="me"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -7,11 +7,15 @@ request → ingest.parsing (validate, normalise) → ingest.accept (stamp, queue
 import logging
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
+from devlogs.openapi import errors
 from ingest.accept import accept_lines, now_ns
 from ingest.parsing import BodyError, Limits, parse_body
 from processing.queue import QueueUnavailable, get_producer
@@ -49,6 +53,13 @@ class IngestView(APIView):
     permission_classes = [HasScope]
     required_scope = "ingest"
 
+    @extend_schema(
+        request={"application/json": OpenApiTypes.OBJECT, "application/x-ndjson": OpenApiTypes.STR},
+        responses={202: inline_serializer("Accepted", {
+            "accepted": serializers.IntegerField(), "rejected_count": serializers.IntegerField(),
+            "rejected": serializers.ListField(child=serializers.DictField()),
+            "truncated": serializers.IntegerField()}), **errors(400, 403, 413, 415, 503)},
+        description="One JSON object, an array of objects, or NDJSON; gzip welcome. See docs/ingest.md.")
     def post(self, request):
         caller = caller_for_request(request)
         limits = limits_from_settings()

@@ -12,8 +12,10 @@ from rest_framework import exceptions
 from accounts.authentication import KeyPrincipal
 from accounts.scoping import caller_for_key, caller_for_user
 from devlogs.errors import error_body
-from logs.filters import FilterError, LogFilters
+from devlogs.errors import ApiError
 from logs.live import remember_server_loop, tenant_group
+from logs.querylang import matches
+from logs.search import search_from_params
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -39,7 +41,7 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=refusal[0], reason=refusal[1][:120])
             return
         caller = self.caller
-        self.filters = LogFilters()
+        self.search = None  # everything, until the client subscribes with a query
         self.group = tenant_group(caller.tenant.id)
         remember_server_loop()
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -69,13 +71,17 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", **error_body(400, "unknown_message",
                                                                  "Send {\"type\": \"subscribe\", ...}.", "type")})
             return
-        try:
-            filters = LogFilters.from_params({k: v for k, v in content.items() if k in ("app", "level", "q")})
-        except FilterError as exc:
-            await self.send_json({"type": "error", **error_body(400, exc.code, exc.message, exc.field)})
+        params = {k: v for k, v in content.items() if k in ("app", "level", "q") and v not in (None, "")}
+        if not all(isinstance(v, str) for v in params.values()):
+            await self.send_json({"type": "error", **error_body(400, "invalid_subscription",
+                                                                 "q, app and level must be strings.")})
             return
-        self.filters = filters
-        await self.send_json({"type": "subscribed", "filters": filters.as_dict()})
+        try:
+            self.search = search_from_params(params, self.caller)
+        except ApiError as exc:
+            await self.send_json({"type": "error", **error_body(400, exc.code, exc.message, exc.field, **exc.extra)})
+            return
+        await self.send_json({"type": "subscribed", "filters": params})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
@@ -84,6 +90,8 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", **error_body(400, "malformed_json", "Messages must be JSON.")})
 
     async def logs_batch(self, event):
-        entries = [entry for entry in event["entries"] if self.filters.matches(entry)]
+        search = self.search
+        entries = event["entries"] if search is None else [
+            entry for entry in event["entries"] if matches(search.node, entry) and matches(search.extra, entry)]
         if entries:
             await self.send_json({"type": "entries", "entries": entries})

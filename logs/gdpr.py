@@ -6,15 +6,12 @@ and audited.
 
 from dataclasses import dataclass
 
-from accounts.audit import actor_name, record
-from accounts.models import Role
-from accounts.scoping import Caller
+from accounts.audit import record
+from accounts.scoping import MANAGERS, Caller
 from logs.deletion import delete_in_batches
-from logs.filters import LogFilters
-from logs.models import LogEntry
+from logs.querylang.parser import to_text
 
 MAX_ROWS_PER_CALL = 1_000_000
-MANAGING_ROLES = {Role.OWNER, Role.ADMIN}
 
 
 class NotAllowed(PermissionError):
@@ -27,14 +24,20 @@ class DeleteResult:
     more: bool
 
 
-def delete_by_query(*, caller: Caller, filters: LogFilters, max_rows: int = MAX_ROWS_PER_CALL) -> DeleteResult:
-    if caller.key is not None or caller.role not in MANAGING_ROLES:
+def delete_by_query(*, caller: Caller, search, max_rows: int = MAX_ROWS_PER_CALL) -> DeleteResult:
+    """Delete the lines of a logs.search.Search made for this caller."""
+    if not caller.has_role(MANAGERS):
         raise NotAllowed("Only a tenant owner or admin, signed in, can delete lines.")
-    if filters == LogFilters():
-        raise ValueError("Give at least one filter (app, level, since, until or q); nothing was deleted.")
-    queryset = filters.apply(LogEntry.objects.filter(tenant_id=caller.tenant.id), caller.tenant)
+    if search.node is None and search.extra is None and search.since is None and search.until is None:
+        raise ValueError("Give a query or a time range (q, since, until); nothing was deleted.")
+    queryset = search.queryset()
     deleted = delete_in_batches(queryset, max_rows=max_rows)
     more = deleted >= max_rows and queryset.exists()
-    record(tenant=caller.tenant, actor=actor_name(user=caller.user, key=caller.key), action="logs.delete_by_query",
-           filters=filters.as_dict(), deleted=deleted, more=more)
+    record(tenant=caller.tenant, actor=caller.actor, action="logs.delete_by_query",
+           query=_text(search), since=search.since and search.since.isoformat(),
+           until=search.until and search.until.isoformat(), deleted=deleted, more=more)
     return DeleteResult(deleted=deleted, more=more)
+
+
+def _text(search) -> str:
+    return " ".join(to_text(node) for node in (search.node, search.extra) if node is not None)

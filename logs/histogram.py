@@ -1,8 +1,8 @@
 """Counts of lines over time, split by level: one function, the best source per database.
 
 - TimescaleDB: the `logs_minute_counts` continuous aggregate (real-time), re-bucketed with
-  time_bucket, when the interval is whole minutes and there is no text filter;
-- PostgreSQL (and TimescaleDB with a text filter): date_bin over the log table;
+  time_bucket, when the interval is whole minutes and the search has no query;
+- PostgreSQL (and TimescaleDB with a query): date_bin over the log table;
 - SQLite: epoch arithmetic over the log table.
 Buckets start at multiples of the interval counted from 2000-01-01T00:00Z on every backend.
 """
@@ -10,15 +10,17 @@ Buckets start at multiples of the interval counted from 2000-01-01T00:00Z on eve
 from datetime import datetime, timezone
 
 from django.db import connection
-from django.db.models import Count, DateTimeField, Func, IntegerField, QuerySet
+from django.db.models import Count, DateTimeField, Func, IntegerField
 from django.db.models.expressions import RawSQL
 
 from logs.entries import iso
-from logs.filters import LogFilters
 from logs.levels import level_name
 from logs.timescale import MINUTE_COUNTS, is_hypertable
 
 ORIGIN_EPOCH = 946684800  # 2000-01-01T00:00:00Z
+# Auto intervals, in seconds: the smallest giving at most MAX_BUCKETS buckets.
+INTERVALS = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400]
+MAX_BUCKETS = 150
 
 
 class DateBin(Func):
@@ -39,39 +41,38 @@ def _sqlite_bucket(seconds: int) -> RawSQL:
                   f"+ {ORIGIN_EPOCH}", [], output_field=IntegerField())
 
 
-def histogram(queryset: QuerySet, filters: LogFilters, *, tenant, interval_seconds: int) -> list[dict]:
-    """[{"time": bucket start, "level": name, "count": n}] for a tenant-scoped queryset and its filters."""
+def auto_interval(since: datetime, until: datetime) -> int:
+    span = max((until - since).total_seconds(), 1)
+    return next((i for i in INTERVALS if span / i <= MAX_BUCKETS), INTERVALS[-1])
+
+
+def histogram(search, *, interval_seconds: int) -> list[dict]:
+    """[{"time": bucket start, "level": name, "count": n}] for a Search (logs.search)."""
     if interval_seconds < 1:
         raise ValueError("interval must be at least one second")
-    if _use_minute_counts(filters, interval_seconds):
-        rows = _from_minute_counts(filters, tenant, interval_seconds)
+    if _use_minute_counts(search, interval_seconds):
+        rows = _from_minute_counts(search, interval_seconds)
     else:
         bucket = _sqlite_bucket(interval_seconds) if connection.vendor == "sqlite" else \
             DateBin("time", interval_seconds)
-        rows = (filters.apply(queryset, tenant).annotate(bucket=bucket).values_list("bucket", "level")
+        rows = (search.queryset().annotate(bucket=bucket).values_list("bucket", "level")
                 .annotate(count=Count("id")).order_by("bucket", "level"))
     return [{"time": iso(_as_datetime(bucket)), "level": level_name(level), "count": int(count)}
             for bucket, level, count in rows]
 
 
-def _use_minute_counts(filters: LogFilters, interval_seconds: int) -> bool:
-    return not filters.text and interval_seconds % 60 == 0 and is_hypertable(connection)
+def _use_minute_counts(search, interval_seconds: int) -> bool:
+    return search.node is None and search.extra is None and interval_seconds % 60 == 0 and is_hypertable(connection)
 
 
-def _from_minute_counts(filters: LogFilters, tenant, interval_seconds: int):
-    where, params = ["tenant_id = %s"], [tenant.id]
-    if filters.app:
-        where.append("app_id = %s")
-        params.append(filters.app_id(tenant))
-    if filters.min_level is not None:
-        where.append("level >= %s")
-        params.append(filters.min_level)
-    if filters.since:
+def _from_minute_counts(search, interval_seconds: int):
+    where, params = ["tenant_id = %s"], [search.caller.tenant.id]
+    if search.since:
         where.append("bucket >= %s")
-        params.append(filters.since)
-    if filters.until:
+        params.append(search.since)
+    if search.until:
         where.append("bucket < %s")
-        params.append(filters.until)
+        params.append(search.until)
     sql = (f"SELECT time_bucket(make_interval(secs => %s), bucket, TIMESTAMPTZ '2000-01-01') AS b, level, "
            f"sum(lines) FROM {MINUTE_COUNTS} WHERE {' AND '.join(where)} GROUP BY b, level ORDER BY b, level")
     with connection.cursor() as cursor:

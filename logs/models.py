@@ -51,3 +51,23 @@ class LogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M:%S} {NAMES.get(self.level, self.level)} {self.message[:80]}"
+
+
+class SavedSearch(models.Model):
+    """A named query of a tenant, shared with all its members."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(max_length=200)
+    query = models.TextField(blank=True, help_text="in the query language (docs/query-language.md)")
+    # Time range and view options as the dashboard keeps them, e.g. {"range": "15m"} or {"since": ..., "until": ...}.
+    options = models.JSONField(default=dict, blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="savedsearch_unique_tenant_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -28,12 +28,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     return ns_to_datetime(micros * 1000), row_id
 
 
-def page_newest_first(queryset: QuerySet, *, limit: int, cursor: str | None) -> tuple[list, str | None]:
-    """One page, newest first, and the cursor of the next (older) page or None."""
+def after(queryset: QuerySet, time: datetime, row_id: int, *, newest_first: bool) -> QuerySet:
+    """The rows that come after (time, row_id) in the chosen order."""
+    if newest_first:
+        return queryset.filter(Q(time__lt=time) | Q(time=time, id__lt=row_id))
+    return queryset.filter(Q(time__gt=time) | Q(time=time, id__gt=row_id))
+
+
+def ordered(queryset: QuerySet, *, newest_first: bool) -> QuerySet:
+    return queryset.order_by("-time", "-id") if newest_first else queryset.order_by("time", "id")
+
+
+def page(queryset: QuerySet, *, limit: int, cursor: str | None, newest_first: bool = True) -> tuple[list, str | None]:
+    """One page in the chosen order, and the cursor of the next page or None."""
     if cursor:
-        time, row_id = decode_cursor(cursor)
-        queryset = queryset.filter(Q(time__lt=time) | Q(time=time, id__lt=row_id))
-    rows = list(queryset.order_by("-time", "-id")[: limit + 1])
+        queryset = after(queryset, *decode_cursor(cursor), newest_first=newest_first)
+    rows = list(ordered(queryset, newest_first=newest_first)[: limit + 1])
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

@@ -1,69 +1,243 @@
-"""The query API: tenant-scoped reads of stored lines."""
+"""The read API over stored lines: search, one entry and its context, histogram, facets, export,
+and delete-by-query. Every endpoint starts from logs.search (tenant-scoped) and answers errors
+in the one JSON shape."""
 
+import uuid
+from datetime import timedelta
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
+from devlogs.openapi import SEARCH_PARAMETERS, Entry, errors, page_of
+from logs import export
 from logs.entries import entry_from_row
-from logs.filters import FilterError, LogFilters
+from logs.facets import UnknownFacet, facets
 from logs.gdpr import NotAllowed, delete_by_query
-from logs.models import LogEntry
-from logs.pagination import CursorError, page_newest_first
+from logs.histogram import MAX_BUCKETS, auto_interval, histogram
+from logs.pagination import CursorError, after, ordered, page
+from logs.search import Search, scoped_entries, search_from_params
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+ENTRY_FIELDS = ["id", "time", "received_at", "app", "level", "message", "service", "host", "trace_id", "span_id",
+                "attributes"]
 
 
-def scoped_entries(caller):
-    """Every query of stored lines starts here: only the caller's tenant."""
-    return LogEntry.objects.filter(tenant=caller.tenant)
-
-
-def _limit(raw: str | None) -> int:
+def _int(params, name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
     if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(400, "invalid_limit", f"'limit' must be a whole number from 1 to {MAX_LIMIT}.", field="limit")
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, f"invalid_{name}", f"'{name}' must be a whole number from {low} to {high}.", field=name)
     return int(raw)
 
 
-class LogSearchView(APIView):
-    """GET /api/v1/logs: newest first, filtered, cursor-paginated."""
+def _newest_first(params) -> bool:
+    order = params.get("order", "newest")
+    if order not in ("newest", "oldest"):
+        raise ApiError(400, "invalid_order", "'order' is 'newest' or 'oldest'.", field="order")
+    return order == "newest"
 
+
+def _fields(params) -> list[str] | None:
+    raw = params.get("fields")
+    if not raw:
+        return None
+    fields = [f.strip() for f in raw.split(",") if f.strip()]
+    unknown = [f for f in fields if f not in ENTRY_FIELDS]
+    if unknown:
+        raise ApiError(400, "invalid_fields", f"Unknown field(s) {', '.join(unknown)}; choose from "
+                       f"{', '.join(ENTRY_FIELDS)}.", field="fields")
+    return ["id", *[f for f in fields if f != "id"]]
+
+
+def _slugs(caller) -> dict[int, str]:
+    return dict(caller.apps().values_list("id", "slug"))
+
+
+class ReadView(APIView):
     permission_classes = [HasScope]
     required_scope = "read"
 
+    def search(self, request, *, default_window: timedelta | None = None) -> Search:
+        search = search_from_params(request.query_params, caller_for_request(request))
+        if default_window and search.since is None:
+            until = search.until or timezone.now()
+            search = Search(caller=search.caller, node=search.node, since=until - default_window, until=until,
+                            extra=search.extra)
+        return search
+
+
+class LogSearchView(ReadView):
+    """GET /api/v1/logs: q, since, until, order (newest|oldest), limit, cursor, fields."""
+
+    @extend_schema(parameters=[*SEARCH_PARAMETERS,
+                               OpenApiParameter("order", enum=["newest", "oldest"]),
+                               OpenApiParameter("limit", OpenApiTypes.INT, description="1-1000, default 100"),
+                               OpenApiParameter("cursor", OpenApiTypes.STR, description="next_cursor of the last page"),
+                               OpenApiParameter("fields", OpenApiTypes.STR, description="comma-separated entry fields")],
+                   responses={200: page_of(Entry, "LogPage"), **errors(400, 403)})
     def get(self, request):
-        caller = caller_for_request(request)
+        params = request.query_params
+        search = self.search(request)
+        fields = _fields(params)
         try:
-            filters = LogFilters.from_params(request.query_params)
-            queryset = filters.apply(scoped_entries(caller), caller.tenant)
-            rows, next_cursor = page_newest_first(queryset, limit=_limit(request.query_params.get("limit")),
-                                                  cursor=request.query_params.get("cursor"))
-        except FilterError as exc:
-            raise ApiError(400, exc.code, exc.message, field=exc.field) from None
+            rows, next_cursor = page(search.queryset(), limit=_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+                                     cursor=params.get("cursor"), newest_first=_newest_first(params))
         except CursorError as exc:
             raise ApiError(400, "invalid_cursor", str(exc), field="cursor") from None
-        slugs = dict(caller.apps().values_list("id", "slug"))
-        return Response({"results": [entry_from_row(row, slugs.get(row.app_id, "")) for row in rows],
-                         "next_cursor": next_cursor})
+        slugs = _slugs(search.caller)
+        entries = [entry_from_row(row, slugs.get(row.app_id, "")) for row in rows]
+        if fields:
+            entries = [{f: entry[f] for f in fields} for entry in entries]
+        return Response({"results": entries, "next_cursor": next_cursor})
 
 
-class AppListView(APIView):
-    """GET /api/v1/apps: the apps of the caller's tenant."""
+def _entry_row(caller, event_id: uuid.UUID):
+    row = scoped_entries(caller).filter(event_id=event_id).first()
+    if row is None:
+        raise ApiError(404, "not_found", "No such log entry in this tenant.")
+    return row
 
-    permission_classes = [HasScope]
-    required_scope = "read"
 
-    def get(self, request):
+class EntryView(ReadView):
+    """GET /api/v1/logs/<id>: one entry."""
+
+    @extend_schema(responses={200: Entry, **errors(403, 404)})
+    def get(self, request, event_id: uuid.UUID):
         caller = caller_for_request(request)
-        return Response({"results": [{"slug": app.slug, "name": app.name} for app in caller.apps()]})
+        row = _entry_row(caller, event_id)
+        return Response(entry_from_row(row, _slugs(caller).get(row.app_id, "")))
+
+
+class ContextView(ReadView):
+    """GET /api/v1/logs/<id>/context?before=N&after=N: the lines around one, from the same app and host."""
+
+    @extend_schema(parameters=[OpenApiParameter("before", OpenApiTypes.INT), OpenApiParameter("after", OpenApiTypes.INT)],
+                   responses={200: inline_serializer("Context", {"entry": Entry(), "before": Entry(many=True),
+                                                                 "after": Entry(many=True)}), **errors(400, 403, 404)})
+    def get(self, request, event_id: uuid.UUID):
+        caller = caller_for_request(request)
+        row = _entry_row(caller, event_id)
+        before_n = _int(request.query_params, "before", 20, 0, 500)
+        after_n = _int(request.query_params, "after", 20, 0, 500)
+        neighbours = scoped_entries(caller).filter(app_id=row.app_id)
+        if row.host:
+            neighbours = neighbours.filter(host=row.host)
+        before = list(ordered(after(neighbours, row.time, row.id, newest_first=True), newest_first=True)[:before_n])
+        later = list(ordered(after(neighbours, row.time, row.id, newest_first=False), newest_first=False)[:after_n])
+        slugs = _slugs(caller)
+        as_json = lambda rows: [entry_from_row(r, slugs.get(r.app_id, "")) for r in rows]  # noqa: E731
+        return Response({"entry": entry_from_row(row, slugs.get(row.app_id, "")),
+                         "before": as_json(reversed(before)), "after": as_json(later)})
+
+
+class HistogramView(ReadView):
+    """GET /api/v1/logs/histogram: counts per time bucket and level (interval in seconds, or auto)."""
+
+    @extend_schema(parameters=[*SEARCH_PARAMETERS, OpenApiParameter("interval", OpenApiTypes.INT,
+                                                                     description="seconds; default: automatic")],
+                   responses={200: inline_serializer("Histogram", {
+                       "interval": serializers.IntegerField(), "since": serializers.DateTimeField(),
+                       "until": serializers.DateTimeField(), "buckets": inline_serializer("Bucket", {
+                           "time": serializers.DateTimeField(), "level": serializers.CharField(),
+                           "count": serializers.IntegerField()}, many=True)}), **errors(400, 403)})
+    def get(self, request):
+        search = self.search(request, default_window=timedelta(hours=1))
+        until = search.until or timezone.now()
+        search = Search(caller=search.caller, node=search.node, since=search.since, until=until, extra=search.extra)
+        interval = _int(request.query_params, "interval", 0, 1, 366 * 86400) if request.query_params.get(
+            "interval") else auto_interval(search.since, until)
+        if (until - search.since).total_seconds() / interval > 10 * MAX_BUCKETS:
+            raise ApiError(400, "too_many_buckets", f"That interval makes more than {10 * MAX_BUCKETS} buckets; "
+                           "choose a longer one or leave it out.", field="interval")
+        return Response({"interval": interval, "since": search.since, "until": until,
+                         "buckets": histogram(search, interval_seconds=interval)})
+
+
+class FacetsView(ReadView):
+    """GET /api/v1/logs/facets?field=level&field=attributes.user_id: top values with counts."""
+
+    @extend_schema(parameters=[*SEARCH_PARAMETERS,
+                               OpenApiParameter("field", OpenApiTypes.STR, many=True,
+                                                description="level, app, service, host or attributes.<key>"),
+                               OpenApiParameter("limit", OpenApiTypes.INT, description="1-100, default 10")],
+                   responses={200: inline_serializer("Facets", {"since": serializers.DateTimeField(),
+                                                                "until": serializers.DateTimeField(),
+                                                                "facets": serializers.DictField()}),
+                              **errors(400, 403)})
+    def get(self, request):
+        search = self.search(request, default_window=timedelta(hours=1))
+        names = request.query_params.getlist("field") or ["level", "app", "service", "host"]
+        if len(names) > 10:
+            raise ApiError(400, "invalid_field", "At most 10 facets per request.", field="field")
+        try:
+            result = facets(search, names, limit=_int(request.query_params, "limit", 10, 1, 100))
+        except UnknownFacet as exc:
+            raise ApiError(400, "invalid_field", str(exc), field="field") from None
+        return Response({"since": search.since, "until": search.until, "facets": result})
+
+
+class ExportView(ReadView):
+    """GET /api/v1/logs/export?format=ndjson|csv: every matching line, streamed; gzip when asked."""
+
+    @extend_schema(parameters=[*SEARCH_PARAMETERS, OpenApiParameter("format", enum=["ndjson", "csv"]),
+                               OpenApiParameter("order", enum=["newest", "oldest"]),
+                               OpenApiParameter("gzip", OpenApiTypes.BOOL)],
+                   responses={(200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.BINARY),
+                              (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY), **errors(400, 403)})
+    def get(self, request):
+        params = request.query_params
+        search = self.search(request)
+        fmt = params.get("format", "ndjson")
+        if fmt not in ("ndjson", "csv"):
+            raise ApiError(400, "invalid_format", "'format' is 'ndjson' or 'csv'.", field="format")
+        gzip = "gzip" in request.headers.get("Accept-Encoding", "") or params.get("gzip") in ("1", "true")
+        response = StreamingHttpResponse(
+            export.stream(search, fmt=fmt, newest_first=_newest_first(params), gzip=gzip),
+            content_type="application/x-ndjson" if fmt == "ndjson" else "text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="devlogs-export.{fmt}{".gz" if gzip else ""}"'
+        if gzip:
+            response["Content-Encoding"] = "gzip"
+        return response
+
+
+class DeleteByQueryView(APIView):
+    """POST /api/v1/logs/delete: delete the caller's lines matching a search (owner/admin, audited)."""
+
+    @extend_schema(request=inline_serializer("DeleteByQuery", {
+                       "q": serializers.CharField(required=False), "since": serializers.CharField(required=False),
+                       "until": serializers.CharField(required=False)}),
+                   responses={200: inline_serializer("Deleted", {"deleted": serializers.IntegerField(),
+                                                                 "more": serializers.BooleanField()}),
+                              **errors(400, 403)})
+    def post(self, request):
+        caller = caller_for_request(request)
+        if not isinstance(request.data, dict) or not all(isinstance(v, str) for v in request.data.values()):
+            raise ApiError(400, "invalid_body", "Send a JSON object of strings: q, since, until (app, level).",
+                           field="body")
+        search = search_from_params(request.data, caller)
+        try:
+            result = delete_by_query(caller=caller, search=search)
+        except NotAllowed as exc:
+            raise ApiError(403, "permission_denied", str(exc)) from None
+        except ValueError as exc:
+            raise ApiError(400, "no_filter", str(exc), field="body") from None
+        return Response({"deleted": result.deleted, "more": result.more})
 
 
 class MeView(APIView):
     """GET /api/v1/me: who is calling and in which tenant."""
 
+    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="caller and tenant"),
+                              **errors(403)})
     def get(self, request):
         caller = caller_for_request(request)
         if caller.key is not None:
@@ -76,23 +250,3 @@ class MeView(APIView):
             "tenant": {"slug": caller.tenant.slug, "name": caller.tenant.name, "role": caller.role},
             "tenants": [{"slug": m.tenant.slug, "name": m.tenant.name, "role": m.role} for m in memberships],
         })
-
-
-class DeleteByQueryView(APIView):
-    """POST /api/v1/logs/delete: delete the caller's lines matching filters (owner/admin, audited)."""
-
-    def post(self, request):
-        caller = caller_for_request(request)
-        if not isinstance(request.data, dict):
-            raise ApiError(400, "invalid_body", "Send a JSON object of filters: app, level, since, until, q.",
-                           field="body")
-        try:
-            filters = LogFilters.from_params(request.data)
-            result = delete_by_query(caller=caller, filters=filters)
-        except FilterError as exc:
-            raise ApiError(400, exc.code, exc.message, field=exc.field) from None
-        except NotAllowed as exc:
-            raise ApiError(403, "permission_denied", str(exc)) from None
-        except ValueError as exc:
-            raise ApiError(400, "no_filter", str(exc), field="body") from None
-        return Response({"deleted": result.deleted, "more": result.more})

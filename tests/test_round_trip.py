@@ -139,4 +139,4 @@ def test_text_filter_matches_wildcard_characters_literally(client, key, queue, d
     found = lambda q: sorted(e["message"] for e in get_logs(client, key, q=q).json()["results"])  # noqa: E731
     assert found("100%") == ["disk 100% full"]
     assert found("user_id") == ["user_id missing"]
-    assert found("C:\\temp") == ["path C:\\temp"]
+    assert found('"C:\\temp"') == ["path C:\\temp"]  # quoted: a colon would start a field

@@ -9,11 +9,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from accounts.models import ApiKey, AuditEvent, Membership, Tenant
-from logs.filters import LogFilters
 from logs.histogram import histogram
 from logs.levels import ERROR, INFO, WARN
 from logs.models import LogEntry
 from logs.retention import apply_retention
+from logs.search import Search
 from logs.writer import write_envelopes
 from processing.envelope import Envelope
 from tests.conftest import assert_error
@@ -117,7 +117,7 @@ def test_delete_by_query_touches_only_the_callers_tenant_and_is_audited(client, 
     assert LogEntry.objects.filter(tenant_id=tenants["bravo"].id).count() == 10
     event = AuditEvent.objects.get()
     assert (event.tenant.slug, event.actor, event.action) == ("alpha", "admin-user", "logs.delete_by_query")
-    assert event.details["deleted"] == 5 and event.details["filters"]["q"] == "SECRET"
+    assert event.details["deleted"] == 5 and "SECRET" in event.details["query"]
 
 
 def test_delete_by_query_is_bounded_per_call(tenants, people):
@@ -126,9 +126,8 @@ def test_delete_by_query_is_bounded_per_call(tenants, people):
 
     _write(tenants["alpha"], [_line(_uuid(i), NOW - timedelta(seconds=i)) for i in range(25)])
     caller = caller_for_user(people["owner"])
-    first = delete_by_query(caller=caller, filters=LogFilters(text="m"), max_rows=10)
-    second = delete_by_query(caller=caller, filters=LogFilters(text="m"), max_rows=10)
-    third = delete_by_query(caller=caller, filters=LogFilters(text="m"), max_rows=10)
+    search = Search(caller=caller, node=Search.for_tenant(caller.tenant, "m").node, since=None, until=None)
+    first, second, third = (delete_by_query(caller=caller, search=search, max_rows=10) for _ in range(3))
     assert [(r.deleted, r.more) for r in (first, second, third)] == [(10, True), (10, True), (5, False)]
     assert LogEntry.objects.count() == 0
 
@@ -148,7 +147,7 @@ def test_api_keys_cannot_delete_and_a_filter_is_required(client, tenants, people
                  403, "permission_denied")
     client.force_login(people["owner"])
     assert_error(client.post("/api/v1/logs/delete", {}, format="json"), 400, "no_filter")
-    assert_error(client.post("/api/v1/logs/delete", {"level": "loud"}, format="json"), 400, "invalid_level")
+    assert_error(client.post("/api/v1/logs/delete", {"q": "level:loud"}, format="json"), 400, "invalid_query")
     assert LogEntry.objects.count() == 1
     assert ApiKey.objects.count() == 3
 
@@ -174,14 +173,13 @@ def test_histogram_matches_direct_counts(tenants):
         return counts
 
     tenant = tenants["alpha"]
-    queryset = LogEntry.objects.filter(tenant_id=tenant.id)
-    for interval, filters, keep in [
-        (600, LogFilters(), lambda line: True),
-        (60, LogFilters(min_level=WARN), lambda line: line["level"] >= WARN),
-        (37, LogFilters(text="TIMEOUT"), lambda line: line["message"] == "timeout"),
+    for interval, query, keep in [
+        (600, "", lambda line: True),
+        (60, "level:>=warn", lambda line: line["level"] >= WARN),
+        (37, "TIMEOUT", lambda line: line["message"] == "timeout"),
     ]:
         got = {(row["time"], row["level"]): row["count"]
-               for row in histogram(queryset, filters, tenant=tenant, interval_seconds=interval)}
+               for row in histogram(Search.for_tenant(tenant, query), interval_seconds=interval)}
         assert got == expected(interval, keep), (interval, connection.vendor)
 
 

@@ -20,11 +20,11 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import App, Tenant  # noqa: E402
 from logs.deletion import delete_in_batches  # noqa: E402
-from logs.filters import LogFilters  # noqa: E402
 from logs.histogram import histogram  # noqa: E402
 from logs.levels import ERROR, INFO  # noqa: E402
 from logs.models import LogEntry  # noqa: E402
 from logs.retention import apply_retention  # noqa: E402
+from logs.search import Search  # noqa: E402
 from logs.timescale import (compress_chunks_older_than, drop_chunks_older_than, is_hypertable,  # noqa: E402
                             refresh_minute_counts)
 from logs.writer import write_envelopes  # noqa: E402
@@ -68,19 +68,16 @@ def main() -> dict:
 
     since, until = NOW - timedelta(days=3), NOW
     refresh_minute_counts(connection, since, until)
-    queryset = LogEntry.objects.filter(tenant_id=alpha.id)
-    from_aggregate = histogram(queryset, LogFilters(since=since, until=until), tenant=alpha, interval_seconds=3600)
-    from_table = histogram(queryset, LogFilters(since=since, until=until, text="hour"), tenant=alpha,
-                           interval_seconds=3600)
+    from_aggregate = histogram(Search.for_tenant(alpha, since=since, until=until), interval_seconds=3600)
+    from_table = histogram(Search.for_tenant(alpha, "hour", since=since, until=until), interval_seconds=3600)
     result["histogram_buckets"] = len(from_aggregate)
     result["histogram_aggregate_equals_table"] = from_aggregate == from_table
-    result["timeout_lines_alpha"] = LogFilters(text="TIMEOUT").apply(queryset, alpha).count()
-    result["user_3_lines_alpha"] = queryset.filter(attributes__contains={"user_id": 3}).count()
+    result["timeout_lines_alpha"] = Search.for_tenant(alpha, "TIMEOUT").queryset().count()
+    result["user_3_lines_alpha"] = Search.for_tenant(alpha, "attributes.user_id:3").queryset().count()
 
     result["retention_deleted"] = apply_retention(now=NOW)
     result["rows_after_retention"] = {t.slug: LogEntry.objects.filter(tenant_id=t.id).count() for t in (alpha, bravo)}
-    result["deleted_by_query"] = delete_in_batches(
-        LogFilters(text="timeout").apply(LogEntry.objects.filter(tenant_id=bravo.id), bravo), batch_size=50)
+    result["deleted_by_query"] = delete_in_batches(Search.for_tenant(bravo, "timeout").queryset(), batch_size=50)
     result["rows_after_delete"] = {t.slug: LogEntry.objects.filter(tenant_id=t.id).count() for t in (alpha, bravo)}
     result["dropped_chunks"] = drop_chunks_older_than(connection, 10)
     result["rows_after_drop"] = LogEntry.objects.count()

@@ -1,0 +1,93 @@
+"""The query semantics on one entry in its public API shape (live tail, alerts).
+
+Must agree with compiler.py on every entry; tests/test_query_language_db.py checks that they do.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from functools import lru_cache
+
+from logs.levels import NUMBERS
+from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text, number_value
+
+_MISSING = object()
+_COMPARE = {"=": operator.eq, ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+
+@lru_cache(maxsize=512)
+def _wildcard_regex(pattern: str, contains: bool) -> re.Pattern:
+    body = ".*".join(re.escape(piece) for piece in pattern.split("*"))
+    return re.compile(body if contains else f"(?:{body})\\Z", re.DOTALL)
+
+
+def wildcard_match(pattern: str, text: str) -> bool:
+    """Whether all of `text` matches `pattern`, where `*` is any run of characters (case-sensitive).
+
+    Callers building `app_ids` for compile_query should select slugs with this, so that the database
+    and matches() agree.
+    """
+    return _wildcard_regex(pattern, False).match(text) is not None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _attribute(attributes, path):
+    current = attributes
+    for key in path:
+        if not isinstance(current, dict) or key not in current:
+            return _MISSING
+        current = current[key]
+    return current
+
+
+def _attr(node: Attr, attributes) -> bool:
+    value = _attribute(attributes, node.path)
+    if value is _MISSING:
+        return False
+    if node.kind == "string":
+        return isinstance(value, str) and value == node.value
+    if node.kind == "wildcard":
+        return isinstance(value, str) and wildcard_match(node.value, value)
+    if node.kind == "literal":
+        expected = {"true": True, "false": False, "null": None}[node.value]
+        return value is expected
+    # number
+    if node.op == "=" and isinstance(value, str):
+        return value == node.value
+    return _is_number(value) and _COMPARE[node.op](value, number_value(node.value))
+
+
+def matches(node: Node | None, entry: dict) -> bool:
+    """Whether the entry (public shape: app slug, level name, attributes dict…) satisfies the query."""
+    if node is None:
+        return True
+    if isinstance(node, And):
+        return all(matches(item, entry) for item in node.items)
+    if isinstance(node, Or):
+        return any(matches(item, entry) for item in node.items)
+    if isinstance(node, Not):
+        return not matches(node.item, entry)
+    if isinstance(node, Text):
+        message = entry["message"].lower()
+        if node.wildcard:
+            return _wildcard_regex(node.value.lower(), True).search(message) is not None
+        return node.value.lower() in message
+    if isinstance(node, Match):
+        value = entry[node.field] or ""
+        return wildcard_match(node.value, value) if node.wildcard else value == node.value
+    if isinstance(node, Exists):
+        if node.field == "attributes":
+            value = _attribute(entry.get("attributes") or {}, node.path)
+            return value is not _MISSING and value is not None and value != ""
+        if node.field == "level":
+            return True
+        return bool(entry.get(node.field))
+    if isinstance(node, Level):
+        return _COMPARE[node.op](NUMBERS[entry["level"]], node.level)
+    if isinstance(node, Attr):
+        return _attr(node, entry.get("attributes") or {})
+    raise TypeError(f"not a query node: {node!r}")

@@ -137,9 +137,15 @@ def manage(*args) -> list[str]:
     return [sys.executable, str(ROOT / "manage.py"), *args]
 
 
+class Address(str):
+    """host:port of a server process, which also knows the process id."""
+
+    pid: int
+
+
 @contextlib.contextmanager
 def running_server(tmp_path, **env):
-    """A real daphne server process on a free port; yields its host:port."""
+    """A real daphne server process on a free port; yields its host:port (an Address)."""
     port = free_port()
     log_path = tmp_path / f"server-{port}.log"
     with open(log_path, "wb") as log:
@@ -159,7 +165,9 @@ def running_server(tmp_path, **env):
                 if time.monotonic() > deadline:
                     raise AssertionError("server did not start") from None
                 time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
+        address = Address(f"127.0.0.1:{port}")
+        address.pid = proc.pid
+        yield address
     finally:
         proc.terminate()
         try:

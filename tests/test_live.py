@@ -125,3 +125,46 @@ def test_bad_request_to_the_real_server_gets_json_and_the_server_keeps_serving(s
     assert info.value.code == 413
     assert orjson.loads(info.value.read())["error"]["code"] == "body_too_large"
     assert _post(server, key, [{"message": "after"}])[0] == 202
+
+
+def test_export_streams_in_bounded_memory(server, make_key):
+    """Exporting 20× more rows must not cost the server 20× the memory: it streams."""
+    from accounts.models import ApiKey
+    from logs.writer import write_envelopes
+    from processing.envelope import Envelope
+
+    key = make_key()
+    app = ApiKey.objects.get().app
+    filler = "x" * 200
+    base = 1_700_000_000 * 10**9
+
+    def seed(start, count):
+        lines = [{"id": f"01a229c6-0000-7000-8000-{i:012x}", "ts": base + i * 10**6, "level": 9,
+                  "message": f"line {i} {filler}", "service": "", "host": "", "trace_id": "", "span_id": "",
+                  "attributes": {"i": i}} for i in range(start, start + count)]
+        for chunk in range(0, count, 5000):
+            write_envelopes([Envelope(tenant_id=app.tenant_id, app_id=app.id, received_ns=base,
+                                      lines=lines[chunk:chunk + 5000])])
+
+    def peak_mb() -> float:
+        with open(f"/proc/{server.pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+
+    def export_bytes() -> int:
+        request = urllib.request.Request(f"http://{server}/api/v1/logs/export?order=oldest",
+                                         headers={"Authorization": f"Bearer {key}"})
+        total = 0
+        with urllib.request.urlopen(request, timeout=120) as response:
+            while chunk := response.read(1 << 16):
+                total += len(chunk)
+        return total
+
+    seed(0, 5_000)
+    small = export_bytes()
+    after_small = peak_mb()
+    seed(5_000, 95_000)
+    large = export_bytes()
+    after_large = peak_mb()
+    print(f"export: {small} B -> peak {after_small:.0f} MB; {large} B -> peak {after_large:.0f} MB")
+    assert large > 19 * small  # 20× the rows went out...
+    assert after_large - after_small < 40, (after_small, after_large, large)  # ...without 20× the memory

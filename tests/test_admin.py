@@ -69,7 +69,7 @@ def test_key_list_filters_by_tenant(operator, app):
                                  "/admin/accounts/apikey/", "/admin/accounts/tenant/add/",
                                  "/admin/accounts/apikey/add/", "/admin/logs/logentry/"])
 def test_admin_pages_render(operator, app, url):
-    assert operator.get(url).status_code == 200
+    assert operator.get(url, follow=True).status_code == 200
 
 
 def test_log_admin_searches_with_the_query_language(operator, client, key, queue, drain):
@@ -78,7 +78,7 @@ def test_log_admin_searches_with_the_query_language(operator, client, key, queue
     post_logs(client, key, [{"message": "disk full", "level": "error", "host": "web-1"},
                             {"message": "disk fine", "level": "info", "host": "web-2"}])
     drain()
-    found = operator.get("/admin/logs/logentry/", {"q": "level:>=error host:web-*"}).content.decode()
+    found = operator.get("/admin/logs/logentry/", {"q": "level:>=error host:web-*"}, follow=True).content.decode()
     assert "disk full" in found and "disk fine" not in found
     bad = operator.get("/admin/logs/logentry/", {"q": "level:>=loud"}, follow=True).content.decode()
     assert "Query not understood" in bad

@@ -29,10 +29,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def after(queryset: QuerySet, time: datetime, row_id: int, *, newest_first: bool) -> QuerySet:
-    """The rows that come after (time, row_id) in the chosen order."""
+    """The rows that come after (time, row_id) in the chosen order.
+
+    The plain `time` bound lets the (tenant, time, id) index start at the cursor; without it
+    the OR made every page scan from the beginning (1M-row export: 6,500 rows/s).
+    """
     if newest_first:
-        return queryset.filter(Q(time__lt=time) | Q(time=time, id__lt=row_id))
-    return queryset.filter(Q(time__gt=time) | Q(time=time, id__gt=row_id))
+        return queryset.filter(Q(time__lte=time) & (Q(time__lt=time) | Q(id__lt=row_id)))
+    return queryset.filter(Q(time__gte=time) & (Q(time__gt=time) | Q(id__gt=row_id)))
 
 
 def ordered(queryset: QuerySet, *, newest_first: bool) -> QuerySet:

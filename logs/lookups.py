@@ -17,7 +17,11 @@ class ILikeContains(Lookup):
     lookup_name = "ilike_contains"
     prepare_rhs = False
 
+    def pattern(self) -> str:
+        """The LIKE pattern for the value (subclasses may allow wildcards)."""
+        return escape_like(str(self.rhs))
+
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         operator = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
-        return f"{lhs} {operator} %s ESCAPE '\\'", [*lhs_params, f"%{escape_like(str(self.rhs))}%"]
+        return f"{lhs} {operator} %s ESCAPE '\\'", [*lhs_params, f"%{self.pattern()}%"]

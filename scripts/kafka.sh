@@ -69,6 +69,10 @@ PROPS
 start() {
   install
   if running; then echo "127.0.0.1:$PORT"; return; fi
+  if listening; then
+    echo "kafka.sh: something else already listens on 127.0.0.1:$PORT; using it" >&2
+    echo "127.0.0.1:$PORT"; return
+  fi
   configure
   nohup java -Xms128m -Xmx"$HEAP" -XX:+UseG1GC -cp "$LIB/*" \
     -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.properties" \

@@ -18,8 +18,7 @@ from typing import Callable
 from django.db import connection
 from django.db.models import BooleanField, CharField, Expression, F, Lookup, Q, TextField
 
-from logs import lookups  # noqa: F401  (registers message__ilike_contains)
-from logs.lookups import escape_like
+from logs.lookups import ILikeContains, escape_like  # importing registers message__ilike_contains
 from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text, number_value
 
 _LEVEL_LOOKUP = {"=": "level", ">": "level__gt", ">=": "level__gte", "<": "level__lt", "<=": "level__lte"}
@@ -47,15 +46,12 @@ class WildcardMatch(Lookup):
         return f"{lhs} LIKE %s ESCAPE '\\'", [*lhs_params, _like_pattern(str(self.rhs))]
 
 
-class IContainsWildcard(Lookup):
+class IContainsWildcard(ILikeContains):
     """The value contains the pattern, case-insensitively; `*` is any run of characters."""
     lookup_name = "ql_icontains_wildcard"
-    prepare_rhs = False
 
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        operator = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
-        return f"{lhs} {operator} %s ESCAPE '\\'", [*lhs_params, f"%{_like_pattern(str(self.rhs))}%"]
+    def pattern(self) -> str:
+        return _like_pattern(str(self.rhs))
 
 
 for _field in (CharField, TextField):

@@ -225,7 +225,9 @@ elif DEVLOGS_CHANNEL_LAYER.startswith(("redis://", "rediss://")):
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [DEVLOGS_CHANNEL_LAYER], "capacity": 1000, "expiry": 10},
+            # capacity bounds each socket's queue in Redis; sockets add their own credit-based limit.
+            "CONFIG": {"hosts": [DEVLOGS_CHANNEL_LAYER], "capacity": 100, "expiry": 10,
+                       "prefix": env_str("DEVLOGS_CHANNEL_LAYER_PREFIX", "devlogs")},
         }
     }
 else:

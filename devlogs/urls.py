@@ -7,6 +7,7 @@ from accounts.api import AppsView, KeyRevokeView, KeysView
 from devlogs.dashboard import dashboard
 from devlogs.endpoints import LogsEndpoint
 from logs.saved_searches import SavedSearchDetail, SavedSearchList
+from logs.sse import stream_view
 from logs.views import ContextView, DeleteByQueryView, EntryView, ExportView, FacetsView, HistogramView, MeView
 
 handler404 = "devlogs.errors.handler404"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/v1/logs/histogram", HistogramView.as_view(), name="logs-histogram"),
     path("api/v1/logs/facets", FacetsView.as_view(), name="logs-facets"),
     path("api/v1/logs/export", ExportView.as_view(), name="logs-export"),
+    path("api/v1/logs/stream", stream_view, name="logs-stream"),
     path("api/v1/logs/<uuid:event_id>", EntryView.as_view(), name="logs-entry"),
     path("api/v1/logs/<uuid:event_id>/context", ContextView.as_view(), name="logs-context"),
     path("api/v1/saved-searches", SavedSearchList.as_view(), name="saved-searches"),

@@ -1,9 +1,21 @@
 """The live tail socket: /ws/v1/tail.
 
-Joins its tenant's group; the processor broadcasts each stored batch there once and
-each socket filters it for itself. Client → server: {"type": "subscribe", "app": ...,
-"level": ..., "q": ...}. Server → client: {"type": "entries", "entries": [...]}.
+Joins its tenant's group; the processor broadcasts each stored batch there once and each
+socket filters it for itself with the query language.
+
+Client → server: {"type": "subscribe", "q": ..., "app": ..., "level": ...}, {"type": "ack"}
+after handling each "entries" message, {"type": "pause"}, {"type": "resume"}, {"type": "ping"}.
+Server → client: {"type": "subscribed"}, {"type": "entries", "entries": [...]},
+{"type": "skipped", "count": N}, {"type": "heartbeat"}, {"type": "pong"}, {"type": "error"}.
+
+Flow control is by credit: at most WINDOW "entries" messages go out ahead of the client's
+acks, and a paused socket keeps at most PAUSE_BUFFER lines. Whatever does not fit is
+counted and reported as "skipped", so a slow or stalled client costs bounded memory and is
+told what it missed, and the server never queues without limit for it.
 """
+
+import asyncio
+from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -11,14 +23,17 @@ from rest_framework import exceptions
 
 from accounts.authentication import KeyPrincipal
 from accounts.scoping import caller_for_key, caller_for_user
-from devlogs.errors import error_body
-from devlogs.errors import ApiError
+from devlogs.errors import ApiError, error_body
 from logs.live import remember_server_loop, tenant_group
 from logs.querylang import matches
 from logs.search import search_from_params
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+WINDOW = 8  # "entries" messages in flight before the client must ack
+MAX_ENTRIES_PER_MESSAGE = 500  # more matching lines in one batch are skipped (the newest are kept)
+PAUSE_BUFFER = 1000
+HEARTBEAT_SECONDS = 20.0
 
 
 @database_sync_to_async
@@ -33,6 +48,8 @@ def _caller_for_scope(scope):
 
 
 class TailConsumer(AsyncJsonWebsocketConsumer):
+    heartbeat_seconds = HEARTBEAT_SECONDS
+
     async def connect(self):
         refusal = await self._refusal()
         if refusal is not None:
@@ -40,12 +57,16 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=refusal[0], reason=refusal[1][:120])
             return
-        caller = self.caller
         self.search = None  # everything, until the client subscribes with a query
-        self.group = tenant_group(caller.tenant.id)
+        self.credit = WINDOW
+        self.skipped = 0
+        self.paused = False
+        self.held: deque[dict] = deque()
+        self.group = tenant_group(self.caller.tenant.id)
         remember_server_loop()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self.heartbeat = asyncio.create_task(self._beat())
 
     async def _refusal(self) -> tuple[int, str] | None:
         auth_error = self.scope.get("devlogs_auth_error")
@@ -65,33 +86,82 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if hasattr(self, "heartbeat"):
+            self.heartbeat.cancel()
 
-    async def receive_json(self, content, **kwargs):
-        if not isinstance(content, dict) or content.get("type") != "subscribe":
-            await self.send_json({"type": "error", **error_body(400, "unknown_message",
-                                                                 "Send {\"type\": \"subscribe\", ...}.", "type")})
-            return
-        params = {k: v for k, v in content.items() if k in ("app", "level", "q") and v not in (None, "")}
-        if not all(isinstance(v, str) for v in params.values()):
-            await self.send_json({"type": "error", **error_body(400, "invalid_subscription",
-                                                                 "q, app and level must be strings.")})
-            return
-        try:
-            self.search = search_from_params(params, self.caller)
-        except ApiError as exc:
-            await self.send_json({"type": "error", **error_body(400, exc.code, exc.message, exc.field, **exc.extra)})
-            return
-        await self.send_json({"type": "subscribed", "filters": params})
+    async def _beat(self):
+        # Keeps proxies from closing an idle socket, and lets clients notice a dead one.
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            await self.send_json({"type": "heartbeat"})
 
+    # --- client messages ---------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
             await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
         except ValueError:
-            await self.send_json({"type": "error", **error_body(400, "malformed_json", "Messages must be JSON.")})
+            await self._error("malformed_json", "Messages must be JSON.")
 
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "subscribe":
+            await self._subscribe(content)
+        elif kind == "ack":
+            self.credit = WINDOW
+            await self._report_skipped()
+        elif kind == "pause":
+            self.paused = True
+        elif kind == "resume":
+            self.paused = False
+            held, self.held = list(self.held), deque()
+            if held:
+                await self._deliver(held)
+            await self._report_skipped()
+        elif kind == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self._error("unknown_message", "Send subscribe, ack, pause, resume or ping.", field="type")
+
+    async def _subscribe(self, content: dict):
+        params = {k: v for k, v in content.items() if k in ("app", "level", "q") and v not in (None, "")}
+        if not all(isinstance(v, str) for v in params.values()):
+            await self._error("invalid_subscription", "q, app and level must be strings.")
+            return
+        try:
+            self.search = await database_sync_to_async(search_from_params)(params, self.caller)
+        except ApiError as exc:
+            await self.send_json({"type": "error", **error_body(400, exc.code, exc.message, exc.field, **exc.extra)})
+            return
+        await self.send_json({"type": "subscribed", "filters": params, "window": WINDOW})
+
+    async def _error(self, code: str, message: str, field: str | None = None):
+        await self.send_json({"type": "error", **error_body(400, code, message, field)})
+
+    # --- lines from the processors -----------------------------------------------------------------
     async def logs_batch(self, event):
         search = self.search
         entries = event["entries"] if search is None else [
             entry for entry in event["entries"] if matches(search.node, entry) and matches(search.extra, entry)]
-        if entries:
-            await self.send_json({"type": "entries", "entries": entries})
+        if not entries:
+            return
+        if self.paused:
+            room = PAUSE_BUFFER - len(self.held)
+            self.held.extend(entries[-room:] if room > 0 else [])
+            self.skipped += len(entries) - max(min(room, len(entries)), 0)
+            return
+        await self._deliver(entries)
+
+    async def _deliver(self, entries: list[dict]):
+        if self.credit <= 0:
+            self.skipped += len(entries)
+            return
+        if len(entries) > MAX_ENTRIES_PER_MESSAGE:
+            self.skipped += len(entries) - MAX_ENTRIES_PER_MESSAGE
+            entries = entries[-MAX_ENTRIES_PER_MESSAGE:]
+        self.credit -= 1
+        await self.send_json({"type": "entries", "entries": entries})
+
+    async def _report_skipped(self):
+        if self.skipped and self.credit > 0:
+            count, self.skipped = self.skipped, 0
+            await self.send_json({"type": "skipped", "count": count})

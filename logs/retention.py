@@ -39,23 +39,24 @@ def apply_retention(*, now: datetime | None = None, batch_size: int = 10_000) ->
     return deleted
 
 
-def start_retention_thread(every_seconds: float):
-    """The embedded mode's schedule: apply retention now and then every `every_seconds`."""
+def start_retention_thread(every_seconds: float, *, first_after: float = 300.0):
+    """The embedded mode's schedule: apply retention a few minutes after start, then every `every_seconds`."""
     import threading
+    import time
+
+    from django.db import connections
 
     def loop():
-        stop = threading.Event()
+        # Not at once: start-up stays quick, and a server restarted often still gets there.
+        time.sleep(min(first_after, every_seconds))
         while True:
             try:
                 apply_retention()
             except Exception:
                 log.exception("retention run failed; trying again at the next interval")
             finally:
-                from django.db import connections
-
                 connections.close_all()
-            if stop.wait(every_seconds):
-                return
+            time.sleep(every_seconds)
 
     thread = threading.Thread(target=loop, name="devlogs-retention", daemon=True)
     thread.start()

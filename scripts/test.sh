@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the whole test suite: Python tests on SQLite and on a real PostgreSQL, both with a real
-# Kafka broker (each started here, and stopped again if this script started it),
+# Kafka broker and Redis (each started here, and stopped again if this script started it),
 # then the dashboard's component tests. Exits non-zero when anything fails or nothing ran.
 # Under CI=true a service that cannot be started is a failure, not a skip.
 set -uo pipefail
@@ -23,6 +23,14 @@ run() {  # run NAME COMMAND...: a stage; pytest's exit 5 (no tests) counts as a 
 
 PYTEST=(.venv/bin/pytest -q)
 
+# nginx for tests/test_reverse_proxy.py (the documented reverse-proxy config, run for real).
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null \
+    || echo "=== nginx could not be installed"
+  # Debian starts the packaged nginx on port 80; these tests run their own.
+  (command -v systemctl >/dev/null && systemctl stop nginx) >/dev/null 2>&1 || nginx -s stop >/dev/null 2>&1 || true
+fi
+
 # Test-only TimescaleDB (PGlite build) for tests/test_timescale.py.
 lock_hash=$(sha256sum tests/timescale/package-lock.json | cut -d' ' -f1)
 if [ "$(cat tests/timescale/node_modules/.lock.sha256 2>/dev/null)" != "$lock_hash" ]; then
@@ -36,10 +44,16 @@ if ! scripts/kafka.sh status >/dev/null 2>&1; then
   if scripts/kafka.sh start >/dev/null; then stop_kafka=1; else echo "=== Kafka could not be started"; fi
 fi
 export KAFKA_BOOTSTRAP_SERVERS="$(scripts/kafka.sh bootstrap)"
+stop_redis=0
+if ! scripts/redis.sh status >/dev/null 2>&1; then
+  if scripts/redis.sh start >/dev/null; then stop_redis=1; else echo "=== Redis could not be started"; fi
+fi
+export DEVLOGS_TEST_REDIS_URL="$(scripts/redis.sh url)"
 stop_pg=0
 scripts/postgres.sh status >/dev/null 2>&1 || stop_pg=1
 cleanup() {
   [ $stop_kafka = 1 ] && scripts/kafka.sh stop
+  [ $stop_redis = 1 ] && scripts/redis.sh stop
   [ $stop_pg = 1 ] && scripts/postgres.sh stop
 }
 trap cleanup EXIT

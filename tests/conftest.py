@@ -257,3 +257,16 @@ def wait_for(predicate, *, timeout: float = 60, what: str = "condition", interva
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The Redis started by scripts/test.sh (scripts/redis.sh start)."""
+    url = os.environ.get("DEVLOGS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    host, port = host_port.split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError as exc:
+        require_service("Redis", f"nothing at {host_port} ({exc}); start it with scripts/redis.sh start")
+    return url

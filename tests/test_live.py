@@ -168,3 +168,33 @@ def test_export_streams_in_bounded_memory(server, make_key):
     print(f"export: {small} B -> peak {after_small:.0f} MB; {large} B -> peak {after_large:.0f} MB")
     assert large > 19 * small  # 20× the rows went out...
     assert after_large - after_small < 40, (after_small, after_large, large)  # ...without 20× the memory
+
+
+def test_server_sent_events_fallback_streams_filtered_lines_of_the_tenant(server, make_key):
+    import http.client
+    import threading
+
+    key = make_key(tenant="alpha")
+    other = make_key(tenant="bravo")
+    conn = http.client.HTTPConnection(*server.split(":"), timeout=20)
+    conn.request("GET", "/api/v1/logs/stream?q=level:error", headers={"Authorization": f"Bearer {key}"})
+    response = conn.getresponse()
+    assert response.status == 200 and response.getheader("Content-Type") == "text/event-stream"
+    assert response.readline() == b"retry: 2000\n"
+
+    def send():
+        time.sleep(0.5)
+        _post(server, other, [{"message": "bravo error", "level": "error"}])
+        _post(server, key, [{"message": "alpha info", "level": "info"}, {"message": "alpha error", "level": "error"}])
+
+    threading.Thread(target=send).start()
+    events = []
+    while not events:
+        line = response.readline()
+        if line.startswith(b"data: "):
+            events += orjson.loads(line[6:])
+    assert [e["message"] for e in events] == ["alpha error"]
+    conn.close()
+    unauthenticated = http.client.HTTPConnection(*server.split(":"), timeout=10)
+    unauthenticated.request("GET", "/api/v1/logs/stream")
+    assert unauthenticated.getresponse().status == 401

@@ -77,6 +77,25 @@ describe('LiveTail', () => {
     expect(onError).toHaveBeenCalledWith('bad level');
   });
 
+  it('acknowledges each batch of entries and reports what the server skipped', () => {
+    const onSkipped = vi.fn();
+    const tail = new LiveTail({
+      url: 'ws://example.test/ws/v1/tail',
+      onEntries: vi.fn(),
+      onSkipped,
+      createSocket: fakeSocketFactory,
+      setTimer: () => 0,
+      clearTimer: () => {},
+    });
+    tail.start(EMPTY_FILTERS);
+    const ws = FakeWebSocket.last();
+    ws.serverOpen();
+    ws.serverSend({ type: 'entries', entries: [makeEntry({ message: 'one' })] });
+    ws.serverSend({ type: 'skipped', count: 1234 });
+    expect(ws.sentJson().map((m: { type: string }) => m.type)).toEqual(['subscribe', 'ack']);
+    expect(onSkipped).toHaveBeenCalledWith(1234);
+  });
+
   it('reconnects with growing backoff after the connection drops, and subscribes again', () => {
     const { tail, statuses, timers } = setup();
     tail.start({ q: 'x', level: '', app: '' });

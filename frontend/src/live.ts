@@ -41,6 +41,8 @@ export interface SubscribeMessage {
 }
 
 export interface LiveTailOptions {
+  /** Told how many matching lines the server skipped because this client fell behind. */
+  onSkipped?: (count: number) => void;
   /** Receives each batch of new entries, oldest first (as the server sends them). */
   onEntries: (entries: LogEntry[]) => void;
   onStatus?: (status: LiveStatus) => void;
@@ -203,11 +205,21 @@ export class LiveTail {
     this.attempt = 0;
     if (m.type === 'entries' && Array.isArray(m.entries)) {
       if (m.entries.length > 0) this.opts.onEntries(m.entries as LogEntry[]);
+      // Flow control: the server sends a few messages ahead of our acks, then counts what it skips.
+      this.sendJson({ type: 'ack' });
+    } else if (m.type === 'skipped') {
+      const count = (msg as { count?: unknown }).count;
+      if (typeof count === 'number') this.opts.onSkipped?.(count);
     } else if (m.type === 'error') {
       const text = typeof m.error?.message === 'string' ? m.error.message : 'Live feed error';
       this.opts.onError?.(text);
     }
     // "subscribed" needs no action.
+  }
+
+  private sendJson(message: object): void {
+    const socket = this.socket;
+    if (socket && socket.readyState === OPEN) socket.send(JSON.stringify(message));
   }
 
   private sendSubscribe(): void {

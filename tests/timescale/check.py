@@ -79,8 +79,15 @@ def main() -> dict:
     result["rows_after_retention"] = {t.slug: LogEntry.objects.filter(tenant_id=t.id).count() for t in (alpha, bravo)}
     result["deleted_by_query"] = delete_in_batches(Search.for_tenant(bravo, "timeout").queryset(), batch_size=50)
     result["rows_after_delete"] = {t.slug: LogEntry.objects.filter(tenant_id=t.id).count() for t in (alpha, bravo)}
+    # drop_chunks removes whole 1-day chunks that ended more than 10 days before the database's now():
+    # which lines go depends on the time of day, so check the bounds that do not.
+    from django.utils import timezone
+
+    now = timezone.now()
+    result["rows_within_10_days"] = LogEntry.objects.filter(time__gte=now - timedelta(days=10)).count()
     result["dropped_chunks"] = drop_chunks_older_than(connection, 10)
-    result["rows_after_drop"] = LogEntry.objects.count()
+    result["rows_within_10_days_after_drop"] = LogEntry.objects.filter(time__gte=now - timedelta(days=10)).count()
+    result["rows_older_than_11_days_after_drop"] = LogEntry.objects.filter(time__lt=now - timedelta(days=11)).count()
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM timescaledb_information.jobs WHERE hypertable_name IN (%s, %s)",
                        [LogEntry._meta.db_table, "logs_minute_counts"])

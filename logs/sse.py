@@ -1,0 +1,100 @@
+"""GET /api/v1/logs/stream: the live tail as Server-Sent Events, for clients and proxies without
+WebSockets. Same authentication, query language and tenant scoping as /ws/v1/tail.
+
+SSE has no way for the client to acknowledge, so each stream is capped instead: at most
+SSE_MAX_LINES_PER_SECOND lines a second (the rest are reported in a "skipped" event) and
+SSE_MAX_SECONDS per connection (EventSource reconnects by itself). A WebSocket with acks is
+the better choice for a firehose.
+"""
+
+import asyncio
+import time
+
+import orjson
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.http import StreamingHttpResponse
+
+from accounts.authentication import raw_key_from_headers
+from accounts.keys import InvalidKey, authenticate_key
+from accounts.scoping import caller_for_key, caller_for_user
+from devlogs.errors import ApiError, json_error
+from logs.live import remember_server_loop, tenant_group
+from logs.querylang import matches
+from logs.search import search_from_params
+
+SSE_MAX_LINES_PER_SECOND = 500
+SSE_MAX_SECONDS = 600
+HEARTBEAT_SECONDS = 15.0
+
+
+async def _caller(request):
+    try:
+        raw = raw_key_from_headers(request.headers.get("Authorization"), request.headers.get("X-API-Key"))
+        if raw is not None:
+            key = await sync_to_async(authenticate_key)(raw)
+            return caller_for_key(key)
+    except InvalidKey as exc:
+        raise ApiError(401, "authentication_failed", exc.message) from None
+    user = await request.auser()
+    if not user.is_authenticated:
+        raise ApiError(401, "not_authenticated", "Sign in or send an API key with the read scope.")
+    return await sync_to_async(caller_for_user)(user, request.session.get("devlogs_tenant"))
+
+
+async def stream_view(request):
+    if request.method != "GET":
+        return json_error(405, "method_not_allowed", "Use GET.")
+    try:
+        caller = await _caller(request)
+        if not caller.can("read"):
+            raise ApiError(403, "permission_denied", "This API key lacks the 'read' scope.")
+        search = await sync_to_async(search_from_params)(request.GET, caller)
+    except ApiError as exc:
+        return json_error(exc.status_code, exc.code, exc.message, exc.field)
+    except Exception as exc:  # PermissionDenied from caller_for_user
+        return json_error(403, "permission_denied", str(getattr(exc, "detail", exc)))
+    response = StreamingHttpResponse(_events(search, tenant_group(caller.tenant.id)),
+                                     content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response
+
+
+def _event(kind: str, data) -> bytes:
+    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+async def _events(search, group: str):
+    layer = get_channel_layer()
+    remember_server_loop()
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    started = time.monotonic()
+    window_start, sent_in_window, skipped = started, 0, 0
+    try:
+        yield b"retry: 2000\n: connected\n\n"
+        while time.monotonic() - started < SSE_MAX_SECONDS:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=HEARTBEAT_SECONDS)
+            except asyncio.TimeoutError:
+                yield b": heartbeat\n\n"
+                continue
+            entries = [e for e in message.get("entries", ()) if matches(search.node, e) and matches(search.extra, e)]
+            if not entries:
+                continue
+            now = time.monotonic()
+            if now - window_start >= 1:
+                window_start, sent_in_window = now, 0
+            room = SSE_MAX_LINES_PER_SECOND - sent_in_window
+            if room < len(entries):
+                skipped += len(entries) - max(room, 0)
+                entries = entries[-room:] if room > 0 else []
+            if skipped and room > 0:
+                yield _event("skipped", {"count": skipped})
+                skipped = 0
+            if entries:
+                sent_in_window += len(entries)
+                yield _event("entries", entries)
+    finally:
+        await layer.group_discard(group, channel)

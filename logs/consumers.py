@@ -17,6 +17,8 @@ told what it missed, and the server never queues without limit for it.
 import asyncio
 from collections import deque
 
+import orjson
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from rest_framework import exceptions
@@ -31,7 +33,7 @@ from logs.search import search_from_params
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 WINDOW = 8  # "entries" messages in flight before the client must ack
-MAX_ENTRIES_PER_MESSAGE = 500  # more matching lines in one batch are skipped (the newest are kept)
+MAX_ENTRIES_PER_MESSAGE = 5000  # more matching lines in one batch are skipped (the newest are kept)
 PAUSE_BUFFER = 1000
 HEARTBEAT_SECONDS = 20.0
 
@@ -49,6 +51,15 @@ def _caller_for_scope(scope):
 
 class TailConsumer(AsyncJsonWebsocketConsumer):
     heartbeat_seconds = HEARTBEAT_SECONDS
+
+    @classmethod
+    async def encode_json(cls, content) -> str:
+        # Every socket encodes every batch it is sent: orjson keeps 100 sockets at 10,000 lines/s affordable.
+        return orjson.dumps(content).decode()
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        return orjson.loads(text_data)
 
     async def connect(self):
         refusal = await self._refusal()
@@ -99,7 +110,7 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
             await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
-        except ValueError:
+        except (ValueError, orjson.JSONDecodeError):
             await self._error("malformed_json", "Messages must be JSON.")
 
     async def receive_json(self, content, **kwargs):

@@ -44,4 +44,6 @@ if [ "$(cat frontend/node_modules/.lock.sha256 2>/dev/null)" != "$lock_hash" ]; 
   echo "$lock_hash" > frontend/node_modules/.lock.sha256
 fi
 echo "setup.sh: building the dashboard" >&2
-(cd frontend && npm run --silent build >/dev/null)
+# Quiet when it works, the whole output when it does not.
+(cd frontend && npm run --silent build >/tmp/devlogs-frontend-build.log 2>&1) \
+  || { cat /tmp/devlogs-frontend-build.log >&2; echo "setup.sh: the dashboard build failed" >&2; exit 1; }

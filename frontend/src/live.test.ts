@@ -92,7 +92,7 @@ describe('LiveTail', () => {
     ws.serverOpen();
     ws.serverSend({ type: 'entries', entries: [makeEntry({ message: 'one' })] });
     ws.serverSend({ type: 'skipped', count: 1234 });
-    expect(ws.sentJson().map((m: { type: string }) => m.type)).toEqual(['subscribe', 'ack']);
+    expect(ws.sentJson().map((m) => (m as { type: string }).type)).toEqual(['subscribe', 'ack']);
     expect(onSkipped).toHaveBeenCalledWith(1234);
   });
 

@@ -31,6 +31,12 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] && [ "$(id -u)" = 0
   (command -v systemctl >/dev/null && systemctl stop nginx) >/dev/null 2>&1 || nginx -s stop >/dev/null 2>&1 || true
 fi
 
+# Debian's Chromium for the dashboard's browser test (Playwright drives it; no browser download).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+    || echo "=== Chromium could not be installed"
+fi
+
 # Test-only TimescaleDB (PGlite build) for tests/test_timescale.py.
 lock_hash=$(sha256sum tests/timescale/package-lock.json | cut -d' ' -f1)
 if [ "$(cat tests/timescale/node_modules/.lock.sha256 2>/dev/null)" != "$lock_hash" ]; then

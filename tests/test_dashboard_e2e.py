@@ -1,0 +1,84 @@
+"""The built dashboard in real Chromium (Debian's, driven by Playwright) against a real server:
+sign in, send logs through the API, see them, search, open a row, and watch the live tail.
+Screenshots of each step go to test-artifacts/screenshots/."""
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from accounts.models import Membership, Tenant
+from tests.conftest import ROOT, http_post_logs, require_service
+
+pytestmark = pytest.mark.live
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        require_service("Chromium", "install it with apt-get install chromium (scripts/test.sh does)")
+    if not (ROOT / "frontend" / "dist" / "index.html").exists():
+        require_service("the built dashboard", "run npm ci && npm run build in frontend/ (scripts/setup.sh does)")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def acme_key(server, make_key):
+    """A tenant with a key and an owner who can sign in; made before Playwright starts its event loop."""
+    key = make_key(tenant="acme", app="web")
+    user = get_user_model().objects.create_user("ada", password="correct horse battery")
+    Membership.objects.create(user=user, tenant=Tenant.objects.get(slug="acme"), role="owner")
+    return key
+
+
+def test_sign_in_search_open_a_row_and_tail_live(acme_key, server, browser):
+    key = acme_key
+    lines = [{"message": f"GET /checkout 200 in {i}ms", "level": "info", "service": "shop", "host": "web-1"}
+             for i in range(20)]
+    lines += [{"message": "payment provider timeout", "level": "error", "service": "billing", "host": "web-2",
+               "attributes": {"order": "A-17", "amount": 42.5}}]
+    assert http_post_logs(server, key, lines)[0] == 202
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(15_000)
+    page.goto(f"http://{server}/")
+    page.screenshot(path=str(SHOTS / "01-sign-in.png"))
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "correct horse battery")
+    page.click("button[type=submit]")
+
+    page.wait_for_selector("[data-testid=log-row]")
+    page.wait_for_function("document.querySelectorAll('[data-testid=log-row]').length >= 21")
+    page.screenshot(path=str(SHOTS / "02-logs.png"))
+
+    page.fill("[data-testid=filter-text]", "timeout")
+    page.click("[data-testid=search-button]")
+    page.wait_for_function("document.querySelectorAll('[data-testid=log-row]').length === 1")
+    assert "payment provider timeout" in page.inner_text("[data-testid=log-row]")
+    assert page.inner_text("[data-testid=level-badge]").strip().lower() == "error"
+    page.screenshot(path=str(SHOTS / "03-search.png"))
+
+    page.click("[data-testid=log-row]")
+    details = page.wait_for_selector("[data-testid=log-details]")
+    assert "A-17" in details.inner_text()
+    page.screenshot(path=str(SHOTS / "04-row-open.png"))
+
+    page.fill("[data-testid=filter-text]", "")
+    page.click("[data-testid=search-button]")
+    page.click("[data-testid=live-toggle]")
+    page.wait_for_function("document.querySelector('[data-testid=live-status]')?.textContent.toLowerCase().includes('live')")
+    page.wait_for_timeout(500)
+    assert http_post_logs(server, key, [{"message": "a line sent while watching", "level": "warn"}])[0] == 202
+    page.wait_for_selector("text=a line sent while watching")
+    page.screenshot(path=str(SHOTS / "05-live.png"))
+    page.close()

@@ -16,6 +16,7 @@ told what it missed, and the server never queues without limit for it.
 
 import asyncio
 from collections import deque
+from urllib.parse import parse_qs
 
 import orjson
 
@@ -44,8 +45,9 @@ def _caller_for_scope(scope):
     if isinstance(user, KeyPrincipal):
         return caller_for_key(user.key)
     if user is not None and user.is_authenticated:
-        session = scope.get("session")
-        return caller_for_user(user, session.get("devlogs_tenant") if session else None)
+        # A person in several tenants picks one with ?tenant=<slug> (membership still decides).
+        query = parse_qs(scope.get("query_string", b"").decode())
+        return caller_for_user(user, (query.get("tenant") or [None])[0])
     return None
 
 

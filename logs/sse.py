@@ -39,7 +39,8 @@ async def _caller(request):
     user = await request.auser()
     if not user.is_authenticated:
         raise ApiError(401, "not_authenticated", "Sign in or send an API key with the read scope.")
-    return await sync_to_async(caller_for_user)(user, request.session.get("devlogs_tenant"))
+    tenant = request.headers.get("X-Devlogs-Tenant") or request.GET.get("tenant")
+    return await sync_to_async(caller_for_user)(user, tenant)
 
 
 async def stream_view(request):

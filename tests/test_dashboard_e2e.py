@@ -1,5 +1,6 @@
 """The built dashboard in real Chromium (Debian's, driven by Playwright) against a real server:
-sign in, send logs through the API, see them, search, open a row, and watch the live tail.
+sign in, send logs through the API, see them, search, open a row, zoom the histogram, save a
+search and reopen it from its URL, watch the live tail, open Apps & keys.
 Screenshots of each step go to test-artifacts/screenshots/."""
 
 import os
@@ -49,7 +50,8 @@ def test_sign_in_search_open_a_row_and_tail_live(acme_key, server, browser):
                "attributes": {"order": "A-17", "amount": 42.5}}]
     assert http_post_logs(server, key, lines)[0] == 202
 
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"http://{server}/")
     page.screenshot(path=str(SHOTS / "01-sign-in.png"))
@@ -73,6 +75,43 @@ def test_sign_in_search_open_a_row_and_tail_live(acme_key, server, browser):
     assert "A-17" in details.inner_text()
     page.screenshot(path=str(SHOTS / "04-row-open.png"))
 
+    # Histogram: the last 15 minutes, then drag across its middle to zoom in.
+    page.fill("[data-testid=filter-text]", "")
+    page.click("[data-testid=search-button]")
+    page.click("[data-testid=range-15m]")
+    page.wait_for_selector("[data-testid=histogram-bar]")
+    assert "range=15m" in page.url
+    box = page.locator("[data-testid=histogram] svg").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.999, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    page.wait_for_function("location.search.includes('since=') && location.search.includes('until=')")
+    assert "range=15m" not in page.url
+    page.wait_for_selector("[data-testid=log-row]")
+    page.screenshot(path=str(SHOTS / "05-histogram-zoomed.png"))
+
+    # A saved search reopens from its URL in a fresh page.
+    page.click("[data-testid=range-1h]")
+    page.fill("[data-testid=filter-text]", "level:error")
+    page.click("[data-testid=search-button]")
+    page.wait_for_function("document.querySelectorAll('[data-testid=log-row]').length === 1")
+    page.fill("[data-testid=save-search-name]", "Errors")
+    page.click("[data-testid=save-search]")
+    page.wait_for_selector("[data-testid=saved-search-item] >> text=Errors")
+    page.fill("[data-testid=filter-text]", "")
+    page.click("[data-testid=search-button]")
+    page.click("[data-testid=saved-search-open]")
+    page.wait_for_function("document.querySelector('[data-testid=filter-text]').value === 'level:error'")
+    shared = page.url
+    page.screenshot(path=str(SHOTS / "06-saved-search.png"))
+    reopened = context.new_page()  # same session, fresh page: only the URL carries the state
+    reopened.goto(shared)
+    reopened.wait_for_function("document.querySelectorAll('[data-testid=log-row]').length === 1")
+    assert reopened.input_value("[data-testid=filter-text]") == "level:error"
+    assert "payment provider timeout" in reopened.inner_text("[data-testid=log-row]")
+    reopened.close()
+
     page.fill("[data-testid=filter-text]", "")
     page.click("[data-testid=search-button]")
     page.click("[data-testid=live-toggle]")
@@ -80,5 +119,10 @@ def test_sign_in_search_open_a_row_and_tail_live(acme_key, server, browser):
     page.wait_for_timeout(500)
     assert http_post_logs(server, key, [{"message": "a line sent while watching", "level": "warn"}])[0] == 202
     page.wait_for_selector("text=a line sent while watching")
-    page.screenshot(path=str(SHOTS / "05-live.png"))
-    page.close()
+    page.screenshot(path=str(SHOTS / "07-live.png"))
+
+    # Apps & keys: the owner creates a key and sees it once.
+    page.click("text=Apps & keys")
+    page.wait_for_selector("[data-testid=apps-keys]")
+    page.screenshot(path=str(SHOTS / "08-apps-keys.png"))
+    context.close()

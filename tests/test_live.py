@@ -198,3 +198,37 @@ def test_server_sent_events_fallback_streams_filtered_lines_of_the_tenant(server
     unauthenticated = http.client.HTTPConnection(*server.split(":"), timeout=10)
     unauthenticated.request("GET", "/api/v1/logs/stream")
     assert unauthenticated.getresponse().status == 401
+
+
+def test_a_person_in_two_tenants_tails_the_one_asked_for(server, make_key, client):
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Membership, Tenant
+
+    key_a, key_b = make_key(tenant="alpha"), make_key(tenant="bravo")
+    user = get_user_model().objects.create_user("both", password="pw-for-tests-123")
+    for slug in ("alpha", "bravo"):
+        Membership.objects.create(user=user, tenant=Tenant.objects.get(slug=slug), role="viewer")
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+
+    async def first_message(tenant_query: str) -> list[str]:
+        async with websockets.connect(f"ws://{server}/ws/v1/tail{tenant_query}",
+                                      additional_headers={"Cookie": cookie}) as ws:
+            await ws.send('{"type": "subscribe"}')
+            await asyncio.to_thread(_post, server, key_a, [{"message": "in alpha"}])
+            await asyncio.to_thread(_post, server, key_b, [{"message": "in bravo"}])
+            return [e["message"] for e in await _receive_entries(ws, 1)]
+
+    assert asyncio.run(first_message("?tenant=bravo")) == ["in bravo"]
+    assert asyncio.run(first_message("")) == ["in alpha"]  # the first tenant by slug
+
+    async def refused() -> int:
+        outsider = "?tenant=nowhere"
+        async with websockets.connect(f"ws://{server}/ws/v1/tail{outsider}",
+                                      additional_headers={"Cookie": cookie}) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as info:
+                await asyncio.wait_for(ws.recv(), timeout=5)
+            return info.value.rcvd.code
+
+    assert asyncio.run(refused()) == 4403

@@ -1,24 +1,39 @@
-import { act, render, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import App from './App';
+import { setApiTenant } from './api';
 import { FakeWebSocket, fakeSocketFactory } from './test/FakeWebSocket';
 import { jsonResponse, makeEntry } from './test/fixtures';
 import type { LogEntry } from './types';
 
 const ME = {
   user: { username: 'admin' },
-  tenant: { slug: 'demo', name: 'Demo' },
+  tenant: { slug: 'demo', name: 'Demo', role: 'owner' },
   tenants: [{ slug: 'demo', name: 'Demo', role: 'owner' }],
 };
 
 type Route = (url: URL) => Response | undefined;
+
+const FACETS = {
+  facets: {
+    level: [{ value: 'error', count: 3 }],
+    app: [{ value: 'web', count: 5 }],
+    service: [{ value: 'api', count: 5 }],
+    host: [{ value: 'web-1', count: 5 }],
+  },
+};
 
 function routeFetch(logs: Route, me: () => Response = () => jsonResponse(ME)) {
   const fn = vi.fn<typeof fetch>(async (input) => {
     const url = new URL(String(input), 'http://localhost');
     if (url.pathname === '/api/v1/me') return me();
     if (url.pathname === '/api/v1/apps') return jsonResponse({ results: [{ slug: 'web', name: 'Web' }] });
+    if (url.pathname === '/api/v1/saved-searches') return jsonResponse([]);
+    if (url.pathname === '/api/v1/logs/facets') return jsonResponse(FACETS);
+    if (url.pathname === '/api/v1/logs/histogram') {
+      return jsonResponse({ interval: 60, since: '2026-11-29T00:00:00Z', until: '2026-11-29T01:00:00Z', buckets: [] });
+    }
     if (url.pathname === '/api/v1/logs') {
       const r = logs(url);
       if (r) return r;
@@ -37,7 +52,11 @@ function logUrls(fn: ReturnType<typeof routeFetch>): URL[] {
 
 const messages = () => screen.getAllByTestId('log-message').map((e) => e.textContent);
 
-beforeEach(() => FakeWebSocket.reset());
+beforeEach(() => {
+  FakeWebSocket.reset();
+  window.history.replaceState(null, '', '/');
+  setApiTenant('');
+});
 afterEach(() => vi.unstubAllGlobals());
 
 describe('App', () => {
@@ -51,7 +70,7 @@ describe('App', () => {
     expect(link).toHaveAttribute('href', '/accounts/login/?next=/');
   });
 
-  it('loads the session and logs, then pages with "Load older" using the same filters', async () => {
+  it('loads the session and logs, runs a query from the URL, and pages with "Load older"', async () => {
     const user = userEvent.setup();
     const page1 = [makeEntry({ message: 'newest' }), makeEntry({ message: 'middle' })];
     const page2 = [makeEntry({ message: 'oldest' })];
@@ -64,56 +83,145 @@ describe('App', () => {
     expect(await screen.findByTestId('tenant-name')).toHaveTextContent('Demo');
     expect(screen.getByTestId('username')).toHaveTextContent('admin');
     expect(screen.getByTestId('admin-link')).toHaveAttribute('href', '/admin/');
-    expect(screen.getByTestId('sign-out').closest('form')).toHaveAttribute('action', '/accounts/logout/');
     await waitFor(() => expect(messages()).toEqual(['newest', 'middle']));
-    await screen.findByRole('option', { name: 'Web' });
+    // default range: last 24h, relative (no until)
+    const first = logUrls(fetchMock)[0];
+    expect(first.searchParams.get('until')).toBeNull();
+    const sinceMs = Date.parse(first.searchParams.get('since') ?? '');
+    expect(Math.abs(Date.now() - 86_400_000 - sinceMs)).toBeLessThan(60_000);
 
-    await user.type(screen.getByTestId('filter-text'), 'e{Enter}');
+    await user.type(screen.getByTestId('filter-text'), 'level:>=warn{Enter}');
     await waitFor(() => expect(logUrls(fetchMock)).toHaveLength(2));
-    expect(logUrls(fetchMock)[1].searchParams.get('q')).toBe('e');
+    expect(logUrls(fetchMock)[1].searchParams.get('q')).toBe('level:>=warn');
+    expect(window.location.search).toBe('?q=level%3A%3E%3Dwarn');
 
     await user.click(await screen.findByTestId('load-older'));
     await waitFor(() => expect(messages()).toEqual(['newest', 'middle', 'oldest']));
     const older = logUrls(fetchMock)[2];
     expect(older.searchParams.get('cursor')).toBe('c2');
-    expect(older.searchParams.get('q')).toBe('e');
+    expect(older.searchParams.get('q')).toBe('level:>=warn');
     expect(screen.queryByTestId('load-older')).not.toBeInTheDocument();
   });
 
-  it('shows error.message when the logs request fails', async () => {
-    routeFetch(() =>
-      jsonResponse({ error: { status: 400, code: 'invalid_level', message: 'Unknown level', field: 'level' } }, 400),
+  it('restores query, absolute range and live from a shared URL', async () => {
+    window.history.replaceState(
+      null,
+      '',
+      '/?q=timeout&since=2026-11-29T00%3A00%3A00.000Z&until=2026-11-29T01%3A00%3A00.000Z',
+    );
+    const fetchMock = routeFetch(() => jsonResponse({ results: [], next_cursor: null }));
+    render(<App />);
+    await waitFor(() => expect(logUrls(fetchMock)).toHaveLength(1));
+    const u = logUrls(fetchMock)[0];
+    expect(u.searchParams.get('q')).toBe('timeout');
+    expect(u.searchParams.get('since')).toBe('2026-11-29T00:00:00.000Z');
+    expect(u.searchParams.get('until')).toBe('2026-11-29T01:00:00.000Z');
+    expect(screen.getByTestId('filter-text')).toHaveValue('timeout');
+    expect(screen.getByTestId('export-csv').getAttribute('href')).toBe(
+      '/api/v1/logs/export?q=timeout&since=2026-11-29T00%3A00%3A00.000Z&until=2026-11-29T01%3A00%3A00.000Z&format=csv',
+    );
+  });
+
+  it('a preset updates the URL with a relative range; facet click and alt-click edit the query', async () => {
+    const user = userEvent.setup();
+    const fetchMock = routeFetch(() => jsonResponse({ results: [makeEntry()], next_cursor: null }));
+    render(<App />);
+    await user.click(await screen.findByTestId('range-15m'));
+    expect(window.location.search).toBe('?range=15m');
+
+    const facetValues = await screen.findAllByTestId('facet-value');
+    const errorFacet = facetValues.find((b) => b.dataset.value === 'error')!;
+    await user.click(errorFacet);
+    expect(screen.getByTestId('filter-text')).toHaveValue('level:error');
+    const hostFacet = screen.getAllByTestId('facet-value').find((b) => b.dataset.value === 'web-1')!;
+    fireEvent.click(hostFacet, { altKey: true });
+    expect(screen.getByTestId('filter-text')).toHaveValue('level:error -host:web-1');
+    await waitFor(() => expect(logUrls(fetchMock).at(-1)?.searchParams.get('q')).toBe('level:error -host:web-1'));
+    expect(new URLSearchParams(window.location.search).get('range')).toBe('15m');
+  });
+
+  it('shows the server message and position for a bad query', async () => {
+    const user = userEvent.setup();
+    routeFetch((url) =>
+      url.searchParams.get('q')
+        ? jsonResponse(
+            {
+              error: {
+                status: 400,
+                code: 'invalid_query',
+                message: 'unexpected end of query',
+                field: 'q',
+                position: 7,
+                expected: 'a value',
+              },
+            },
+            400,
+          )
+        : jsonResponse({ results: [], next_cursor: null }),
     );
     render(<App />);
-    expect(await screen.findByTestId('error')).toHaveTextContent('Unknown level');
+    await user.type(await screen.findByTestId('filter-text'), 'level:>{Enter}');
+    const err = await screen.findByTestId('query-error');
+    expect(err).toHaveTextContent('unexpected end of query');
+    expect(screen.getByTestId('query-error-position')).toHaveTextContent('at character 7');
+    expect(err).toHaveTextContent('expected a value');
+  });
+
+  it('shows error.message when the logs request fails', async () => {
+    routeFetch(() => jsonResponse({ error: { status: 500, code: 'db_down', message: 'Database unavailable' } }, 500));
+    render(<App />);
+    expect(await screen.findByTestId('error')).toHaveTextContent('Database unavailable');
     expect(screen.queryByTestId('empty-state')).not.toBeInTheDocument();
   });
 
-  it('live mode subscribes with the current filters and prepends new entries', async () => {
+  it('live mode subscribes with the query, prepends entries, pauses and resumes, shows skipped', async () => {
     const user = userEvent.setup();
     routeFetch(() => jsonResponse({ results: [makeEntry({ message: 'history' })], next_cursor: null }));
     render(<App createSocket={fakeSocketFactory} />);
     await waitFor(() => expect(messages()).toEqual(['history']));
 
-    await user.selectOptions(screen.getByTestId('filter-level'), 'warn');
-    await user.click(screen.getByTestId('search-button'));
+    await user.type(screen.getByTestId('filter-text'), 'level:>=warn{Enter}');
     await user.click(screen.getByTestId('live-toggle'));
+    expect(new URLSearchParams(window.location.search).get('live')).toBe('1');
 
     expect(screen.getByTestId('live-status')).toHaveTextContent('connecting');
     const ws = FakeWebSocket.last();
     act(() => ws.serverOpen());
     expect(screen.getByTestId('live-status')).toHaveTextContent('live');
-    expect(ws.sentJson()).toEqual([{ type: 'subscribe', app: null, level: 'warn', q: null }]);
+    expect(ws.sentJson()).toEqual([{ type: 'subscribe', q: 'level:>=warn' }]);
 
     const batch: LogEntry[] = [makeEntry({ message: 'live-1' }), makeEntry({ message: 'live-2' })];
     act(() => ws.serverSend({ type: 'entries', entries: batch }));
     await waitFor(() => expect(messages()).toEqual(['live-2', 'live-1', 'history']));
     expect(within(screen.getAllByTestId('log-row')[0]).getByTestId('level-badge')).toHaveTextContent('info');
 
+    await user.click(screen.getByTestId('live-pause'));
+    expect(ws.sentJson().at(-1)).toEqual({ type: 'pause' });
+    expect(screen.getByTestId('live-pause')).toHaveTextContent('Resume');
+    await user.click(screen.getByTestId('live-pause'));
+    expect(ws.sentJson().at(-1)).toEqual({ type: 'resume' });
+
+    expect(screen.queryByTestId('live-skipped')).not.toBeInTheDocument();
+    act(() => ws.serverSend({ type: 'skipped', count: 1500 }));
+    expect(screen.getByTestId('live-skipped')).toHaveTextContent('Skipped 1,500 lines');
+
     act(() => ws.serverClose());
     expect(screen.getByTestId('live-status')).toHaveTextContent('reconnecting');
 
     await user.click(screen.getByTestId('live-toggle'));
     expect(screen.queryByTestId('live-status')).not.toBeInTheDocument();
+  });
+
+  it('switches tenant with the X-Devlogs-Tenant header when the user has several', async () => {
+    const user = userEvent.setup();
+    const two = { ...ME, tenants: [...ME.tenants, { slug: 'acme', name: 'Acme', role: 'viewer' }] };
+    const fetchMock = routeFetch(() => jsonResponse({ results: [], next_cursor: null }), () => jsonResponse(two));
+    render(<App />);
+    await user.selectOptions(await screen.findByTestId('tenant-switcher'), 'acme');
+    await waitFor(() => expect(window.location.search).toBe('?tenant=acme'));
+    await waitFor(() => {
+      const last = fetchMock.mock.calls.at(-1)!;
+      expect(new Headers(last[1]?.headers).get('X-Devlogs-Tenant')).toBe('acme');
+    });
   });
 });

@@ -1,12 +1,23 @@
-import { useCallback, useEffect, useState } from 'react';
-import { ApiError, errorMessage, getApps, getMe } from './api';
-import { useLiveTail, type WebSocketFactory } from './live';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { ApiError, errorMessage, getFacets, getHistogram, getMe, setApiTenant, FACET_FIELDS, type SearchParams } from './api';
+import { defaultTailUrl, useLiveTail, type WebSocketFactory } from './live';
 import { useLogSearch } from './useLogSearch';
-import { EMPTY_FILTERS, type App as AppInfo, type LogFilters, type Me } from './types';
-import { Header } from './components/Header';
-import { FilterBar } from './components/FilterBar';
+import { useUrlState } from './urlState';
+import { useTheme } from './theme';
+import { useFetch } from './useFetch';
+import { addTerm } from './query';
+import { resolveRange, type TimeRange } from './timeRange';
+import type { Me } from './types';
+import { Header, canManage, roleOf } from './components/Header';
+import { QueryBar } from './components/QueryBar';
+import { TimeRangePicker } from './components/TimeRangePicker';
 import { LiveToggle } from './components/LiveToggle';
 import { LogList } from './components/LogList';
+import { Histogram } from './components/Histogram';
+import { FacetsPanel } from './components/FacetsPanel';
+import { SavedSearches } from './components/SavedSearches';
+import { ExportLinks } from './components/ExportLinks';
+import { AppsKeysPage } from './components/AppsKeysPage';
 import { SignedOut } from './components/SignedOut';
 
 type Session =
@@ -21,30 +32,23 @@ export interface AppProps {
 }
 
 export default function App({ createSocket }: AppProps = {}) {
+  const [url, setUrl] = useUrlState();
+  const [theme, setTheme] = useTheme();
   const [session, setSession] = useState<Session>({ kind: 'loading' });
-  const [apps, setApps] = useState<AppInfo[]>([]);
-  const [appsError, setAppsError] = useState<string | null>(null);
-  const [filters, setFilters] = useState<LogFilters>(EMPTY_FILTERS);
-  const [live, setLive] = useState(false);
+  /** Bumped by every explicit search so re-running the same query refreshes a relative range. */
+  const [runId, setRunId] = useState(0);
 
   const signedOut = useCallback(() => {
-    setLive(false);
+    setUrl({ live: false }, { replace: true });
     setSession({ kind: 'signed-out' });
-  }, []);
+  }, [setUrl]);
   const { state, search, loadOlder, addLive } = useLogSearch(signedOut);
-  const liveTail = useLiveTail(live && session.kind === 'ready', filters, addLive, createSocket);
 
   useEffect(() => {
     let cancelled = false;
+    setApiTenant(url.tenant);
     getMe()
-      .then((me) => {
-        if (cancelled) return;
-        setSession({ kind: 'ready', me });
-        void search(EMPTY_FILTERS);
-        getApps()
-          .then((r) => !cancelled && setApps(r.results))
-          .catch((e) => !cancelled && setAppsError(`Apps: ${errorMessage(e)}`));
-      })
+      .then((me) => !cancelled && setSession({ kind: 'ready', me }))
       .catch((e) => {
         if (cancelled) return;
         if (e instanceof ApiError && e.isUnauthorized) setSession({ kind: 'signed-out' });
@@ -53,22 +57,57 @@ export default function App({ createSocket }: AppProps = {}) {
     return () => {
       cancelled = true;
     };
-  }, [search]);
-
-  const onSearch = useCallback(
-    (next: LogFilters) => {
-      setFilters(next);
-      void search(next);
-    },
-    [search],
-  );
+  }, [url.tenant]);
 
   const me = session.kind === 'ready' ? session.me : null;
-  const filtered = filters.q !== '' || filters.level !== '' || filters.app !== '';
+  const ready = me !== null;
+  const onLogs = ready && url.view === 'logs';
+
+  const params: SearchParams = useMemo(() => {
+    const r = resolveRange(url.range);
+    return { q: url.q, since: r.since, until: r.until };
+    // runId and the tenant re-resolve a relative range and re-run the same query.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [url.q, url.range, runId, me]);
+
+  useEffect(() => {
+    if (onLogs) void search(params);
+  }, [onLogs, params, search]);
+
+  const histogram = useFetch((signal) => getHistogram(params, { signal }), params, onLogs);
+  const facets = useFetch((signal) => getFacets(params, FACET_FIELDS, 10, { signal }), params, onLogs);
+
+  // The socket picks its tenant from ?tenant= (a person may belong to several).
+  const tailUrl = url.tenant
+    ? `${defaultTailUrl(window.location)}?tenant=${encodeURIComponent(url.tenant)}`
+    : undefined;
+  const liveTail = useLiveTail(url.live && onLogs, url.q, addLive, createSocket, tailUrl);
+
+  const runQuery = useCallback(
+    (q: string) => {
+      setUrl({ q });
+      setRunId((n) => n + 1);
+    },
+    [setUrl],
+  );
+  const setRange = useCallback((range: TimeRange) => setUrl({ range }), [setUrl]);
+  const zoom = useCallback((range: TimeRange) => setUrl({ range, live: false }), [setUrl]);
+
+  const queryError =
+    state.error && state.errorPosition !== null
+      ? { message: state.error, position: state.errorPosition, expected: state.errorExpected }
+      : null;
 
   return (
     <div className="app">
-      <Header me={me} />
+      <Header
+        me={me}
+        theme={theme}
+        onTheme={setTheme}
+        onTenant={(tenant) => setUrl({ tenant, live: false })}
+        view={url.view}
+        onView={(view) => setUrl({ view })}
+      />
       <main className="app-main">
         {session.kind === 'loading' && (
           <div className="loading" data-testid="loading">
@@ -81,27 +120,62 @@ export default function App({ createSocket }: AppProps = {}) {
             {session.message}
           </div>
         )}
-        {session.kind === 'ready' && (
+        {me && url.view === 'keys' && canManage(me) && <AppsKeysPage reloadKey={me.tenant.slug} />}
+        {me && url.view === 'keys' && !canManage(me) && (
+          <div className="list-note">Only owners and admins manage apps and keys.</div>
+        )}
+        {onLogs && me && (
           <>
             <div className="toolbar">
-              <FilterBar value={filters} apps={apps} onSearch={onSearch} busy={state.loading} />
-              <LiveToggle on={live} status={liveTail.status} error={liveTail.error} onChange={setLive} />
+              <QueryBar value={url.q} onSearch={runQuery} busy={state.loading} error={queryError} />
+              <TimeRangePicker value={url.range} onChange={setRange} />
+              <LiveToggle
+                on={url.live}
+                status={liveTail.status}
+                error={liveTail.error}
+                onChange={(live) => setUrl({ live })}
+                paused={liveTail.paused}
+                onPause={liveTail.pause}
+                onResume={liveTail.resume}
+                rate={liveTail.rate}
+                skipped={liveTail.skipped}
+                onDismissSkipped={liveTail.clearSkipped}
+              />
+              <ExportLinks params={params} tenant={url.tenant} />
             </div>
-            {appsError && (
-              <div className="list-note" data-testid="apps-error">
-                {appsError}
+            <Histogram data={histogram.data} loading={histogram.loading} error={histogram.error} onZoom={zoom} />
+            <div className="explorer">
+              <div className="sidebar">
+                <FacetsPanel
+                  facets={facets.data?.facets ?? null}
+                  loading={facets.loading}
+                  error={facets.error}
+                  fields={FACET_FIELDS}
+                  onPick={(field, value, negate) => runQuery(addTerm(url.q, field, value, negate))}
+                />
+                <SavedSearches
+                  query={url.q}
+                  range={url.range}
+                  canWrite={roleOf(me) !== 'viewer'}
+                  reloadKey={me.tenant.slug}
+                  onOpen={(q, range) => {
+                    setUrl({ q, range: range ?? url.range });
+                    setRunId((n) => n + 1);
+                  }}
+                />
               </div>
-            )}
-            <LogList
-              entries={state.entries}
-              nextCursor={state.nextCursor}
-              loading={state.loading}
-              loadingOlder={state.loadingOlder}
-              error={state.error}
-              filtered={filtered}
-              trimmed={state.trimmed}
-              onLoadOlder={() => void loadOlder()}
-            />
+              <LogList
+                entries={state.entries}
+                nextCursor={state.nextCursor}
+                loading={state.loading}
+                loadingOlder={state.loadingOlder}
+                error={queryError ? 'Fix the query above to see results.' : state.error}
+                filtered={url.q !== ''}
+                trimmed={state.trimmed}
+                live={url.live}
+                onLoadOlder={() => void loadOlder()}
+              />
+            </div>
           </>
         )}
       </main>

@@ -1,8 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { LiveTail, defaultTailUrl, type LiveStatus } from './live';
+import { LiveTail, defaultTailUrl, lineRate, type LiveStatus } from './live';
 import { FakeWebSocket, fakeSocketFactory } from './test/FakeWebSocket';
 import { makeEntry } from './test/fixtures';
-import { EMPTY_FILTERS } from './types';
 
 function setup() {
   const onEntries = vi.fn();
@@ -36,33 +35,33 @@ describe('defaultTailUrl', () => {
 describe('LiveTail', () => {
   it('sends the subscribe message with the filters once the socket opens', () => {
     const { tail, statuses } = setup();
-    tail.start({ q: ' timeout ', level: 'warn', app: 'web' });
+    tail.start(' level:>=warn app:web timeout ');
     const ws = FakeWebSocket.last();
     expect(ws.url).toBe('ws://example.test/ws/v1/tail');
     expect(ws.sent).toEqual([]); // nothing before open
     expect(statuses).toEqual(['connecting']);
 
     ws.serverOpen();
-    expect(ws.sentJson()).toEqual([{ type: 'subscribe', app: 'web', level: 'warn', q: 'timeout' }]);
+    expect(ws.sentJson()).toEqual([{ type: 'subscribe', q: 'level:>=warn app:web timeout' }]);
     expect(statuses).toEqual(['connecting', 'live']);
   });
 
-  it('sends nulls for unset filters and re-subscribes when filters change', () => {
+  it('re-subscribes on the same socket when the query changes', () => {
     const { tail } = setup();
-    tail.start(EMPTY_FILTERS);
+    tail.start('');
     const ws = FakeWebSocket.last();
     ws.serverOpen();
-    tail.setFilters({ q: '', level: 'error', app: '' });
+    tail.setQuery('level:>=error');
     expect(ws.sentJson()).toEqual([
-      { type: 'subscribe', app: null, level: null, q: null },
-      { type: 'subscribe', app: null, level: 'error', q: null },
+      { type: 'subscribe', q: '' },
+      { type: 'subscribe', q: 'level:>=error' },
     ]);
     expect(FakeWebSocket.instances).toHaveLength(1);
   });
 
   it('delivers entries and reports server errors', () => {
     const { tail, onEntries, onError } = setup();
-    tail.start(EMPTY_FILTERS);
+    tail.start('');
     const ws = FakeWebSocket.last();
     ws.serverOpen();
     const a = makeEntry({ message: 'first' });
@@ -87,7 +86,7 @@ describe('LiveTail', () => {
       setTimer: () => 0,
       clearTimer: () => {},
     });
-    tail.start(EMPTY_FILTERS);
+    tail.start('');
     const ws = FakeWebSocket.last();
     ws.serverOpen();
     ws.serverSend({ type: 'entries', entries: [makeEntry({ message: 'one' })] });
@@ -98,7 +97,7 @@ describe('LiveTail', () => {
 
   it('reconnects with growing backoff after the connection drops, and subscribes again', () => {
     const { tail, statuses, timers } = setup();
-    tail.start({ q: 'x', level: '', app: '' });
+    tail.start('x');
     FakeWebSocket.last().serverOpen();
 
     FakeWebSocket.last().serverClose();
@@ -114,7 +113,7 @@ describe('LiveTail', () => {
     const ws3 = FakeWebSocket.last();
     ws3.serverOpen();
     expect(statuses.at(-1)).toBe('live');
-    expect(ws3.sentJson()).toEqual([{ type: 'subscribe', app: null, level: null, q: 'x' }]);
+    expect(ws3.sentJson()).toEqual([{ type: 'subscribe', q: 'x' }]);
   });
 
   it('caps the backoff', () => {
@@ -126,7 +125,7 @@ describe('LiveTail', () => {
 
   it('stop() closes the socket and does not reconnect', () => {
     const { tail, statuses, timers } = setup();
-    tail.start(EMPTY_FILTERS);
+    tail.start('');
     const ws = FakeWebSocket.last();
     ws.serverOpen();
     tail.stop();
@@ -139,11 +138,36 @@ describe('LiveTail', () => {
 
   it('stops without reconnecting when the server refuses with a 44xx close code', () => {
     const { tail, statuses, timers, onError } = setup();
-    tail.start(EMPTY_FILTERS);
+    tail.start('');
     FakeWebSocket.last().serverClose(4401, 'Sign in or send an API key with the read scope.');
     expect(statuses.at(-1)).toBe('stopped');
     expect(onError).toHaveBeenCalledWith('Sign in or send an API key with the read scope.');
     expect(timers).toHaveLength(0);
     expect(tail.status).toBe('stopped');
+  });
+
+  it('sends pause and resume, and pauses again after a reconnect', () => {
+    const { tail, timers } = setup();
+    tail.start('x');
+    const ws = FakeWebSocket.last();
+    ws.serverOpen();
+    tail.pause();
+    tail.pause(); // no duplicate
+    expect(tail.isPaused).toBe(true);
+    ws.serverClose();
+    timers[0].fn();
+    const ws2 = FakeWebSocket.last();
+    ws2.serverOpen();
+    expect(ws2.sentJson()).toEqual([{ type: 'subscribe', q: 'x' }, { type: 'pause' }]);
+    tail.resume();
+    expect(ws2.sentJson().at(-1)).toEqual({ type: 'resume' });
+    expect(ws.sentJson()).toEqual([{ type: 'subscribe', q: 'x' }, { type: 'pause' }]);
+  });
+});
+
+describe('lineRate', () => {
+  it('averages the lines inside the window', () => {
+    expect(lineRate([[1000, 10], [4000, 15], [5500, 25]], 6000, 5000)).toBe(8);
+    expect(lineRate([], 0)).toBe(0);
   });
 });

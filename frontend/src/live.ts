@@ -1,14 +1,16 @@
-import { useEffect, useRef, useState } from 'react';
-import type { LogEntry, LogFilters } from './types';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { LogEntry } from './types';
 
 /**
  * Live feed over the WebSocket at /ws/v1/tail.
  *
  * Protocol: after open the client sends
- *   {"type":"subscribe","app":..|null,"level":..|null,"q":..|null}
- * (again whenever the filters change); the server sends
+ *   {"type":"subscribe","q":"<query language>"}
+ * (again whenever the query changes), {"type":"ack"} after each batch and
+ * {"type":"pause"} / {"type":"resume"}; the server sends
  *   {"type":"entries","entries":[Entry,...]}   (oldest first)
  *   {"type":"subscribed","filters":{...}}
+ *   {"type":"skipped","count":N}, {"type":"heartbeat"}
  *   {"type":"error","error":{status,code,message,field}}
  * A dropped connection is re-opened with exponential backoff until stop().
  */
@@ -35,9 +37,7 @@ export type WebSocketFactory = (url: string) => WebSocketLike;
 
 export interface SubscribeMessage {
   type: 'subscribe';
-  app: string | null;
-  level: string | null;
-  q: string | null;
+  q: string;
 }
 
 export interface LiveTailOptions {
@@ -64,14 +64,8 @@ export function defaultTailUrl(loc: Pick<Location, 'protocol' | 'host'> = window
   return `${scheme}//${loc.host}/ws/v1/tail`;
 }
 
-export function subscribeMessage(filters: LogFilters): SubscribeMessage {
-  const q = filters.q.trim();
-  return {
-    type: 'subscribe',
-    app: filters.app || null,
-    level: filters.level || null,
-    q: q || null,
-  };
+export function subscribeMessage(q: string): SubscribeMessage {
+  return { type: 'subscribe', q: q.trim() };
 }
 
 export class LiveTail {
@@ -80,7 +74,8 @@ export class LiveTail {
   > &
     LiveTailOptions;
   private socket: WebSocketLike | null = null;
-  private filters: LogFilters | null = null;
+  private query: string | null = null;
+  private paused = false;
   private running = false;
   private attempt = 0;
   private retryTimer: unknown = null;
@@ -101,9 +96,9 @@ export class LiveTail {
     return this._status;
   }
 
-  /** Opens the connection (if not already running) and subscribes with `filters`. */
-  start(filters: LogFilters): void {
-    this.filters = filters;
+  /** Opens the connection (if not already running) and subscribes with query `q`. */
+  start(q: string): void {
+    this.query = q;
     if (this.running) {
       this.sendSubscribe();
       return;
@@ -113,10 +108,27 @@ export class LiveTail {
     this.connect('connecting');
   }
 
-  /** New filters: re-sends the subscribe message on an open connection. */
-  setFilters(filters: LogFilters): void {
-    this.filters = filters;
+  /** New query: re-sends the subscribe message on an open connection. */
+  setQuery(q: string): void {
+    this.query = q;
     this.sendSubscribe();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Asks the server to hold new lines (it keeps a bounded buffer and reports what it skips). */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.sendJson({ type: 'pause' });
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.sendJson({ type: 'resume' });
   }
 
   stop(): void {
@@ -224,8 +236,10 @@ export class LiveTail {
 
   private sendSubscribe(): void {
     const socket = this.socket;
-    if (!socket || socket.readyState !== OPEN || !this.filters) return;
-    socket.send(JSON.stringify(subscribeMessage(this.filters)));
+    if (!socket || socket.readyState !== OPEN || this.query === null) return;
+    socket.send(JSON.stringify(subscribeMessage(this.query)));
+    // A fresh connection starts unpaused on the server.
+    if (this.paused) socket.send(JSON.stringify({ type: 'pause' }));
   }
 
   private detach(socket: WebSocketLike): void {
@@ -245,20 +259,42 @@ export class LiveTail {
 export interface UseLiveTailResult {
   status: LiveStatus;
   error: string | null;
+  paused: boolean;
+  /** Lines the server skipped (client too slow, or paused too long) since live was switched on. */
+  skipped: number;
+  /** Lines per second over the last few seconds. */
+  rate: number;
+  pause: () => void;
+  resume: () => void;
+  clearSkipped: () => void;
+}
+
+const RATE_WINDOW_MS = 5000;
+
+/** Lines/s from (timestamp, count) samples within the window ending at `now`. */
+export function lineRate(samples: Array<[number, number]>, now: number, windowMs = RATE_WINDOW_MS): number {
+  let total = 0;
+  for (const [t, n] of samples) if (now - t < windowMs) total += n;
+  return total / (windowMs / 1000);
 }
 
 /**
- * React binding: while `enabled`, keeps a LiveTail open with `filters` and
+ * React binding: while `enabled`, keeps a LiveTail open with query `q` and
  * hands new entries (oldest first) to `onEntries`.
  */
 export function useLiveTail(
   enabled: boolean,
-  filters: LogFilters,
+  q: string,
   onEntries: (entries: LogEntry[]) => void,
   createSocket?: WebSocketFactory,
+  url?: string,
 ): UseLiveTailResult {
   const [status, setStatus] = useState<LiveStatus>('off');
   const [error, setError] = useState<string | null>(null);
+  const [paused, setPaused] = useState(false);
+  const [skipped, setSkipped] = useState(0);
+  const [rate, setRate] = useState(0);
+  const samples = useRef<Array<[number, number]>>([]);
   const onEntriesRef = useRef(onEntries);
   onEntriesRef.current = onEntries;
   const tailRef = useRef<LiveTail | null>(null);
@@ -266,25 +302,50 @@ export function useLiveTail(
   useEffect(() => {
     if (!enabled) return;
     const tail = new LiveTail({
-      onEntries: (entries) => onEntriesRef.current(entries),
+      onEntries: (entries) => {
+        samples.current.push([Date.now(), entries.length]);
+        onEntriesRef.current(entries);
+      },
+      onSkipped: (count) => setSkipped((n) => n + count),
       onStatus: setStatus,
       onError: setError,
       createSocket,
+      url,
     });
     tailRef.current = tail;
     setError(null);
+    setPaused(false);
+    setSkipped(0);
+    samples.current = [];
+    const timer = setInterval(() => {
+      const now = Date.now();
+      samples.current = samples.current.filter(([t]) => now - t < RATE_WINDOW_MS);
+      setRate(lineRate(samples.current, now));
+    }, 1000);
     return () => {
+      clearInterval(timer);
       tail.stop();
       tailRef.current = null;
       setStatus('off');
+      setRate(0);
     };
-  }, [enabled, createSocket]);
+  }, [enabled, createSocket, url]);
 
   useEffect(() => {
     if (!enabled || !tailRef.current) return;
     setError(null);
-    tailRef.current.start(filters);
-  }, [enabled, filters]);
+    tailRef.current.start(q);
+  }, [enabled, q]);
 
-  return { status, error };
+  const pause = useCallback(() => {
+    tailRef.current?.pause();
+    setPaused(true);
+  }, []);
+  const resume = useCallback(() => {
+    tailRef.current?.resume();
+    setPaused(false);
+  }, []);
+  const clearSkipped = useCallback(() => setSkipped(0), []);
+
+  return { status, error, paused, skipped, rate, pause, resume, clearSkipped };
 }

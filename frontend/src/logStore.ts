@@ -1,7 +1,10 @@
 import type { LogEntry } from './types';
 
 /** Most rows kept in memory while live entries stream in. */
-export const MAX_ROWS = 5000;
+export const MAX_ROWS = 100_000;
+
+/** Live batches overlap only the newest rows; dedupe against this many (plus the batch size). */
+const DEDUPE_WINDOW = 2000;
 
 export interface MergeResult {
   entries: LogEntry[];
@@ -14,7 +17,9 @@ export interface MergeResult {
  * list (newest first), skipping ids already shown, and caps the list.
  */
 export function prependLive(current: LogEntry[], batch: LogEntry[], max: number = MAX_ROWS): MergeResult {
-  const seen = new Set(current.map((e) => e.id));
+  const seen = new Set<string>();
+  const window = Math.min(current.length, DEDUPE_WINDOW + batch.length);
+  for (let i = 0; i < window; i++) seen.add(current[i].id);
   const fresh: LogEntry[] = [];
   for (let i = batch.length - 1; i >= 0; i--) {
     const e = batch[i];

@@ -29,6 +29,7 @@ export interface User {
 export interface Tenant {
   slug: string;
   name: string;
+  role?: string;
 }
 
 export interface TenantMembership extends Tenant {
@@ -61,14 +62,68 @@ export interface ApiErrorBody {
     code: string;
     message: string;
     field?: string | null;
+    position?: number;
+    expected?: string;
   };
 }
 
-/** Filters the user applies with the filter bar. Empty string = not set. */
-export interface LogFilters {
-  q: string;
-  level: Level | '';
-  app: string;
+export interface HistogramBucket {
+  time: string;
+  level: string;
+  count: number;
 }
 
-export const EMPTY_FILTERS: LogFilters = { q: '', level: '', app: '' };
+export interface HistogramResponse {
+  interval: number;
+  since: string;
+  until: string;
+  buckets: HistogramBucket[];
+}
+
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+
+export interface FacetsResponse {
+  facets: Record<string, FacetValue[]>;
+}
+
+export interface ContextResponse {
+  entry: LogEntry;
+  before: LogEntry[];
+  after: LogEntry[];
+}
+
+export interface SavedSearchOptions {
+  range?: string;
+  since?: string;
+  until?: string;
+  [key: string]: unknown;
+}
+
+export interface SavedSearch {
+  id: number;
+  name: string;
+  query: string;
+  options: SavedSearchOptions;
+}
+
+export interface SavedSearchInput {
+  name: string;
+  query: string;
+  options: SavedSearchOptions;
+}
+
+export interface ApiKeyInfo {
+  id: number;
+  prefix: string;
+  name: string;
+  app: string;
+  scopes: string[];
+  created_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  active: boolean;
+}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, errorMessage, getLogs } from './api';
+import { ApiError, errorMessage, getLogs, type SearchParams } from './api';
 import { appendOlder, prependLive } from './logStore';
-import type { LogEntry, LogFilters } from './types';
+import type { LogEntry } from './types';
 
 export const PAGE_SIZE = 100;
 
@@ -11,6 +11,9 @@ export interface LogSearchState {
   loading: boolean;
   loadingOlder: boolean;
   error: string | null;
+  /** Set when the server rejected the query: where in the query text it failed. */
+  errorPosition: number | null;
+  errorExpected: string | null;
   /** Old rows were dropped to respect MAX_ROWS; older pages can no longer be loaded. */
   trimmed: boolean;
 }
@@ -21,6 +24,8 @@ const INITIAL: LogSearchState = {
   loading: false,
   loadingOlder: false,
   error: null,
+  errorPosition: null,
+  errorExpected: null,
   trimmed: false,
 };
 
@@ -30,7 +35,7 @@ const INITIAL: LogSearchState = {
  */
 export function useLogSearch(onUnauthorized: () => void) {
   const [state, setState] = useState<LogSearchState>(INITIAL);
-  const filtersRef = useRef<LogFilters | null>(null);
+  const filtersRef = useRef<SearchParams | null>(null);
   const seqRef = useRef(0);
   const abortRef = useRef<AbortController | null>(null);
   const liveDuringSearch = useRef<LogEntry[]>([]);
@@ -42,11 +47,18 @@ export function useLogSearch(onUnauthorized: () => void) {
 
   const fail = useCallback((e: unknown, patch: Partial<LogSearchState>) => {
     if (e instanceof ApiError && e.isUnauthorized) unauthorizedRef.current();
-    setState((s) => ({ ...s, ...patch, error: errorMessage(e) }));
+    const api = e instanceof ApiError ? e : null;
+    setState((s) => ({
+      ...s,
+      ...patch,
+      error: errorMessage(e),
+      errorPosition: api?.position ?? null,
+      errorExpected: api?.expected ?? null,
+    }));
   }, []);
 
   const search = useCallback(
-    async (filters: LogFilters) => {
+    async (filters: SearchParams) => {
       const seq = ++seqRef.current;
       filtersRef.current = filters;
       abortRef.current?.abort();
@@ -54,10 +66,10 @@ export function useLogSearch(onUnauthorized: () => void) {
       abortRef.current = controller;
       liveDuringSearch.current = [];
       loadingRef.current = true;
-      setState((s) => ({ ...s, loading: true, loadingOlder: false, error: null }));
+      setState((s) => ({ ...s, loading: true, loadingOlder: false, error: null, errorPosition: null, errorExpected: null }));
       try {
         const page = await getLogs(
-          { app: filters.app, level: filters.level, q: filters.q, limit: PAGE_SIZE },
+          { q: filters.q, since: filters.since, until: filters.until, limit: PAGE_SIZE },
           { signal: controller.signal },
         );
         if (seq !== seqRef.current) return;
@@ -68,6 +80,8 @@ export function useLogSearch(onUnauthorized: () => void) {
           loading: false,
           loadingOlder: false,
           error: null,
+          errorPosition: null,
+          errorExpected: null,
           trimmed: merged.trimmed,
         });
       } catch (e) {
@@ -88,9 +102,9 @@ export function useLogSearch(onUnauthorized: () => void) {
     setState((s) => ({ ...s, loadingOlder: true, error: null }));
     try {
       const page = await getLogs({
-        app: filters.app,
-        level: filters.level,
         q: filters.q,
+        since: filters.since,
+        until: filters.until,
         limit: PAGE_SIZE,
         cursor,
       });

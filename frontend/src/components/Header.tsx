@@ -1,19 +1,87 @@
 import { getCsrfToken } from '../api';
+import type { Theme } from '../theme';
 import type { Me } from '../types';
 
-/** Brand, tenant, user, sign out (POST, as Django's LogoutView requires) and admin link. */
-export function Header({ me }: { me: Me | null }) {
+export interface HeaderProps {
+  me: Me | null;
+  theme?: Theme;
+  onTheme?: (t: Theme) => void;
+  /** Tenant switcher: called with the chosen slug. */
+  onTenant?: (slug: string) => void;
+  view?: 'logs' | 'keys';
+  onView?: (view: 'logs' | 'keys') => void;
+}
+
+const MANAGER_ROLES = ['owner', 'admin'];
+
+export function canManage(me: Me | null): boolean {
+  return !!me && MANAGER_ROLES.includes(me.tenant.role ?? roleIn(me) ?? '');
+}
+
+function roleIn(me: Me): string | undefined {
+  return me.tenants.find((t) => t.slug === me.tenant.slug)?.role;
+}
+
+export function roleOf(me: Me | null): string {
+  if (!me) return '';
+  return me.tenant.role ?? roleIn(me) ?? '';
+}
+
+/** Brand, tenant (switcher), views, theme, user, sign out (POST, as Django's LogoutView requires) and admin link. */
+export function Header({ me, theme = 'dark', onTheme, onTenant, view = 'logs', onView }: HeaderProps) {
   return (
     <header className="app-header">
       <span className="brand" data-testid="brand">
         devlogs
       </span>
+      {me && me.tenants.length > 1 && onTenant ? (
+        <select
+          className="tenant tenant-switcher"
+          data-testid="tenant-switcher"
+          aria-label="Tenant"
+          value={me.tenant.slug}
+          onChange={(e) => onTenant(e.target.value)}
+        >
+          {me.tenants.map((t) => (
+            <option key={t.slug} value={t.slug}>
+              {t.name}
+            </option>
+          ))}
+        </select>
+      ) : null}
       {me && (
-        <span className="tenant" data-testid="tenant-name" title={me.tenant.slug}>
+        <span
+          className={`tenant${me.tenants.length > 1 && onTenant ? ' visually-hidden' : ''}`}
+          data-testid="tenant-name"
+          title={me.tenant.slug}
+        >
           {me.tenant.name}
         </span>
       )}
+      {me && onView && (
+        <nav className="view-tabs">
+          <button type="button" className={`tab${view === 'logs' ? ' active' : ''}`} onClick={() => onView('logs')} data-testid="tab-logs">
+            Logs
+          </button>
+          {canManage(me) && (
+            <button type="button" className={`tab${view === 'keys' ? ' active' : ''}`} onClick={() => onView('keys')} data-testid="tab-keys">
+              Apps &amp; keys
+            </button>
+          )}
+        </nav>
+      )}
       <span className="header-spacer" />
+      {onTheme && (
+        <button
+          type="button"
+          className="header-link link-button"
+          data-testid="theme-toggle"
+          aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+          onClick={() => onTheme(theme === 'dark' ? 'light' : 'dark')}
+        >
+          {theme === 'dark' ? '☀ Light' : '☾ Dark'}
+        </button>
+      )}
       {me && (
         <>
           <span className="username" data-testid="username">

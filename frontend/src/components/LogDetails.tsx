@@ -1,5 +1,8 @@
-import type { LogEntry } from '../types';
+import { useState } from 'react';
+import type { ContextResponse, LogEntry } from '../types';
 import { formatLocalTime } from '../format';
+import { errorMessage, getContext } from '../api';
+import { LevelBadge } from './LevelBadge';
 
 const FIELDS: Array<[keyof LogEntry, string]> = [
   ['id', 'id'],
@@ -22,8 +25,61 @@ function fieldText(entry: LogEntry, key: keyof LogEntry): string {
   return String(value);
 }
 
+type ContextState =
+  | { kind: 'idle' }
+  | { kind: 'loading' }
+  | { kind: 'error'; message: string }
+  | { kind: 'ready'; data: ContextResponse };
+
+function ContextLine({ entry, current = false }: { entry: LogEntry; current?: boolean }) {
+  return (
+    <li className={`context-line${current ? ' current' : ''}`} data-testid="context-line" data-id={entry.id}>
+      <span className="log-time">{formatLocalTime(entry.time)}</span> <LevelBadge level={entry.level} />{' '}
+      <span className="log-app">{entry.app}</span> <span className="context-message">{entry.message}</span>
+    </li>
+  );
+}
+
+/** "Show context": the lines just before and after this one from the same app. */
+function EntryContext({ id, fetchContext }: { id: string; fetchContext: typeof getContext }) {
+  const [state, setState] = useState<ContextState>({ kind: 'idle' });
+  const load = () => {
+    setState({ kind: 'loading' });
+    fetchContext(id)
+      .then((data) => setState({ kind: 'ready', data }))
+      .catch((e) => setState({ kind: 'error', message: errorMessage(e) }));
+  };
+  if (state.kind === 'idle') {
+    return (
+      <button type="button" className="show-context" data-testid="show-context" onClick={load}>
+        Show context
+      </button>
+    );
+  }
+  if (state.kind === 'loading') return <div className="loading">Loading context…</div>;
+  if (state.kind === 'error') {
+    return (
+      <div className="error-banner" role="alert" data-testid="context-error">
+        {state.message}
+      </div>
+    );
+  }
+  const { before, entry, after } = state.data;
+  return (
+    <ol className="context-lines" data-testid="context-lines">
+      {before.map((e) => (
+        <ContextLine key={e.id} entry={e} />
+      ))}
+      <ContextLine entry={entry} current />
+      {after.map((e) => (
+        <ContextLine key={e.id} entry={e} />
+      ))}
+    </ol>
+  );
+}
+
 /** All fields of one entry plus its attributes as pretty-printed JSON. */
-export function LogDetails({ entry }: { entry: LogEntry }) {
+export function LogDetails({ entry, fetchContext = getContext }: { entry: LogEntry; fetchContext?: typeof getContext }) {
   return (
     <div className="log-details" data-testid="log-details">
       <dl className="log-fields">
@@ -45,6 +101,9 @@ export function LogDetails({ entry }: { entry: LogEntry }) {
         <pre className="log-attributes" data-testid="log-attributes">
           {JSON.stringify(entry.attributes ?? {}, null, 2)}
         </pre>
+      </div>
+      <div className="log-detail-block">
+        <EntryContext id={entry.id} fetchContext={fetchContext} />
       </div>
     </div>
   );

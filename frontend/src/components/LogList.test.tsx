@@ -48,4 +48,16 @@ describe('LogList', () => {
     await user.click(screen.getByTestId('load-older'));
     expect(onLoadOlder).toHaveBeenCalledTimes(1);
   });
+
+  it('virtualises: 100,000 entries render only a window of rows, and expansion survives', async () => {
+    const user = userEvent.setup();
+    const entries = Array.from({ length: 100_000 }, (_, i) => makeEntry({ message: `row ${i}` }));
+    render(<LogList entries={entries} nextCursor={null} onLoadOlder={() => {}} />);
+    const rows = screen.getAllByTestId('log-row');
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.length).toBeLessThan(100);
+    expect(rows[0]).toHaveAttribute('data-id', entries[0].id);
+    await user.click(rows[1].querySelector('button')!);
+    expect(screen.getByTestId('log-details')).toBeInTheDocument();
+  });
 });

@@ -1,6 +1,7 @@
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { LogDetails } from './LogDetails';
 import { LogRow } from './LogRow';
 import { makeEntry } from '../test/fixtures';
 
@@ -52,5 +53,18 @@ describe('LogRow', () => {
   it('renders an unknown level with a neutral badge', () => {
     render(<LogRow entry={makeEntry({ level: 'notice' })} />);
     expect(screen.getByTestId('level-badge')).toHaveClass('level-unknown');
+  });
+
+  it('shows context lines around the entry on request', async () => {
+    const user = userEvent.setup();
+    const before = makeEntry({ message: 'before-1' });
+    const after = makeEntry({ message: 'after-1' });
+    const fetchContext = vi.fn().mockResolvedValue({ entry, before: [before], after: [after] });
+    render(<LogDetails entry={entry} fetchContext={fetchContext} />);
+    await user.click(screen.getByTestId('show-context'));
+    expect(fetchContext).toHaveBeenCalledWith(entry.id);
+    const lines = await screen.findAllByTestId('context-line');
+    expect(lines.map((l) => l.dataset.id)).toEqual([before.id, entry.id, after.id]);
+    expect(lines[1]).toHaveClass('current');
   });
 });

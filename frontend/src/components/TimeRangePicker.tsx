@@ -1,0 +1,81 @@
+import { useEffect, useState } from 'react';
+import { PRESETS, fromDatetimeLocal, resolveRange, toDatetimeLocal, type TimeRange } from '../timeRange';
+
+export interface TimeRangePickerProps {
+  value: TimeRange;
+  onChange: (range: TimeRange) => void;
+}
+
+/** Relative presets plus a custom absolute range (applied once both ends are valid and in order). */
+export function TimeRangePicker({ value, onChange }: TimeRangePickerProps) {
+  const initial = resolveRange(value);
+  const [since, setSince] = useState(toDatetimeLocal(initial.since));
+  const [until, setUntil] = useState(toDatetimeLocal(initial.until ?? new Date().toISOString()));
+
+  useEffect(() => {
+    if (value.kind === 'absolute') {
+      setSince(toDatetimeLocal(value.since));
+      setUntil(toDatetimeLocal(value.until));
+    }
+  }, [value]);
+
+  const applyCustom = (s: string, u: string) => {
+    const a = fromDatetimeLocal(s);
+    const b = fromDatetimeLocal(u);
+    if (a && b && Date.parse(a) < Date.parse(b)) onChange({ kind: 'absolute', since: a, until: b });
+  };
+
+  const invalid = (() => {
+    const a = fromDatetimeLocal(since);
+    const b = fromDatetimeLocal(until);
+    return !!(a && b && Date.parse(a) >= Date.parse(b));
+  })();
+
+  return (
+    <div className="range-picker" data-testid="range-picker" role="group" aria-label="Time range">
+      {PRESETS.map((p) => {
+        const active = value.kind === 'relative' && value.preset === p;
+        return (
+          <button
+            key={p}
+            type="button"
+            className={`range-preset${active ? ' active' : ''}`}
+            data-testid={`range-${p}`}
+            aria-pressed={active}
+            onClick={() => onChange({ kind: 'relative', preset: p })}
+          >
+            {p}
+          </button>
+        );
+      })}
+      <span className={`range-custom${value.kind === 'absolute' ? ' active' : ''}`}>
+        <input
+          type="datetime-local"
+          aria-label="From"
+          data-testid="range-custom-since"
+          value={since}
+          onChange={(e) => {
+            setSince(e.target.value);
+            applyCustom(e.target.value, until);
+          }}
+        />
+        <span aria-hidden="true">→</span>
+        <input
+          type="datetime-local"
+          aria-label="To"
+          data-testid="range-custom-until"
+          value={until}
+          onChange={(e) => {
+            setUntil(e.target.value);
+            applyCustom(since, e.target.value);
+          }}
+        />
+        {invalid && (
+          <span className="range-invalid" role="alert" data-testid="range-invalid">
+            “From” must be before “To”
+          </span>
+        )}
+      </span>
+    </div>
+  );
+}

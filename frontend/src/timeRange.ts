@@ -1,0 +1,71 @@
+/** Time ranges for the explorer: relative presets (stay relative in the URL) or an absolute window. */
+
+export const PRESETS = ['5m', '15m', '1h', '24h', '7d'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+export type TimeRange = { kind: 'relative'; preset: Preset } | { kind: 'absolute'; since: string; until: string };
+
+export const DEFAULT_RANGE: TimeRange = { kind: 'relative', preset: '24h' };
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function isPreset(value: unknown): value is Preset {
+  return typeof value === 'string' && (PRESETS as readonly string[]).includes(value);
+}
+
+export function presetMs(preset: Preset): number {
+  const n = Number(preset.slice(0, -1));
+  return n * UNIT_MS[preset.slice(-1)];
+}
+
+/** since/until (RFC 3339) to send to the API; a relative range has no until (= now). */
+export function resolveRange(range: TimeRange, now: number = Date.now()): { since: string; until: string | null } {
+  if (range.kind === 'absolute') return { since: range.since, until: range.until };
+  return { since: new Date(now - presetMs(range.preset)).toISOString(), until: null };
+}
+
+export function rangeLabel(range: TimeRange): string {
+  if (range.kind === 'relative') return `Last ${range.preset}`;
+  return `${range.since} → ${range.until}`;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** ISO time → value for <input type="datetime-local"> (local zone, minute precision). */
+export function toDatetimeLocal(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** <input type="datetime-local"> value (local zone) → ISO UTC, or null when empty/invalid. */
+export function fromDatetimeLocal(value: string): string | null {
+  if (!value) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+/**
+ * Histogram drag: pixel positions x0/x1 inside a chart `width` pixels wide that spans
+ * [since, until) → the absolute range under the selection. Null for a click (tiny drag).
+ */
+export function selectionToRange(
+  x0: number,
+  x1: number,
+  width: number,
+  since: string,
+  until: string,
+  minPixels = 3,
+): TimeRange | null {
+  const start = Date.parse(since);
+  const end = Date.parse(until);
+  if (!(width > 0) || Number.isNaN(start) || Number.isNaN(end) || end <= start) return null;
+  const lo = Math.max(0, Math.min(x0, x1));
+  const hi = Math.min(width, Math.max(x0, x1));
+  if (hi - lo < minPixels) return null;
+  const span = end - start;
+  const a = Math.floor(start + (lo / width) * span);
+  const b = Math.ceil(start + (hi / width) * span);
+  if (b <= a) return null;
+  return { kind: 'absolute', since: new Date(a).toISOString(), until: new Date(b).toISOString() };
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_STATE, parseExplorerState, serializeExplorerState, type ExplorerState } from './urlState';
+
+describe('URL state', () => {
+  it('round-trips query, relative range and live', () => {
+    const s: ExplorerState = { ...DEFAULT_STATE, q: 'level:>=warn host:web-* -healthcheck', range: { kind: 'relative', preset: '15m' }, live: true };
+    const search = serializeExplorerState(s);
+    expect(new URLSearchParams(search).get('range')).toBe('15m');
+    expect(search).not.toContain('since');
+    expect(parseExplorerState(search)).toEqual(s);
+  });
+
+  it('round-trips an absolute range, tenant and view', () => {
+    const s: ExplorerState = {
+      q: 'attributes.status:>=500',
+      range: { kind: 'absolute', since: '2026-11-29T00:00:00.000Z', until: '2026-11-29T01:00:00.000Z' },
+      live: false,
+      tenant: 'acme',
+      view: 'logs',
+    };
+    expect(parseExplorerState(serializeExplorerState(s))).toEqual(s);
+  });
+
+  it('leaves defaults out and falls back on junk', () => {
+    expect(serializeExplorerState(DEFAULT_STATE)).toBe('');
+    expect(parseExplorerState('')).toEqual(DEFAULT_STATE);
+    expect(parseExplorerState('?range=3y&since=x&until=y&live=yes')).toEqual(DEFAULT_STATE);
+    expect(parseExplorerState('?view=keys').view).toBe('keys');
+  });
+});

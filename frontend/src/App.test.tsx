@@ -103,6 +103,27 @@ describe('App', () => {
     expect(screen.queryByTestId('load-older')).not.toBeInTheDocument();
   });
 
+  it('autocompletes apps from /api/v1/apps, hosts from the facets and attribute keys from the entries', async () => {
+    const user = userEvent.setup();
+    routeFetch(() => jsonResponse({ results: [makeEntry({ attributes: { order_id: 'A-17' } })], next_cursor: null }));
+    render(<App />);
+    await waitFor(() => expect(messages()).toHaveLength(1));
+    await waitFor(() => expect(screen.getAllByTestId('facet-value').length).toBeGreaterThan(0));
+    const input = screen.getByTestId('filter-text');
+    const options = () => screen.queryAllByTestId('query-suggestion').map((e) => e.textContent);
+    await user.type(input, 'app:');
+    await waitFor(() => expect(options()).toEqual(['web']));
+    await user.clear(input);
+    await user.type(input, 'host:');
+    expect(options()).toEqual(['web-1']);
+    await user.clear(input);
+    await user.type(input, 'attributes.o');
+    expect(options()).toEqual(['attributes.order_id:']);
+    await user.keyboard('{ArrowDown}{Tab}');
+    expect(input).toHaveValue('attributes.order_id:');
+    expect(options()).toEqual(['A-17']);
+  });
+
   it('restores query, absolute range and live from a shared URL', async () => {
     window.history.replaceState(
       null,

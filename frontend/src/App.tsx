@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { ApiError, errorMessage, getFacets, getHistogram, getMe, setApiTenant, FACET_FIELDS, type SearchParams } from './api';
+import { ApiError, errorMessage, getApps, getFacets, getHistogram, getMe, setApiTenant, FACET_FIELDS, type SearchParams } from './api';
 import { defaultTailUrl, useLiveTail, type WebSocketFactory } from './live';
 import { useLogSearch } from './useLogSearch';
 import { useUrlState } from './urlState';
 import { useTheme } from './theme';
 import { useFetch } from './useFetch';
 import { addTerm } from './query';
+import { attributeKeysOf, attributeValuesOf, type SuggestContext } from './suggest';
 import { resolveRange, type TimeRange } from './timeRange';
 import type { Me } from './types';
 import { Header, canManage, roleOf } from './components/Header';
@@ -93,6 +94,28 @@ export default function App({ createSocket }: AppProps = {}) {
   const setRange = useCallback((range: TimeRange) => setUrl({ range }), [setUrl]);
   const zoom = useCallback((range: TimeRange) => setUrl({ range, live: false }), [setUrl]);
 
+  // Autocomplete: app slugs (once per tenant), facet values, attribute keys/values of the loaded entries.
+  const [appSlugs, setAppSlugs] = useState<string[]>([]);
+  const tenantSlug = me?.tenant.slug ?? null;
+  useEffect(() => {
+    if (tenantSlug === null) return;
+    let cancelled = false;
+    getApps()
+      .then((r) => !cancelled && setAppSlugs(r.results.map((a) => a.slug)))
+      .catch(() => !cancelled && setAppSlugs([]));
+    return () => {
+      cancelled = true;
+    };
+  }, [tenantSlug]);
+  const facetData = facets.data?.facets;
+  const suggestions: SuggestContext = useMemo(() => {
+    const sample = state.entries.slice(0, 1000);
+    const values: Record<string, string[]> = attributeValuesOf(sample);
+    for (const f of ['service', 'host']) values[f] = (facetData?.[f] ?? []).map((v) => v.value);
+    const apps = [...appSlugs, ...(facetData?.app ?? []).map((v) => v.value)];
+    return { apps, values, attributeKeys: attributeKeysOf(sample) };
+  }, [appSlugs, facetData, state.entries]);
+
   const queryError =
     state.error && state.errorPosition !== null
       ? { message: state.error, position: state.errorPosition, expected: state.errorExpected }
@@ -127,7 +150,7 @@ export default function App({ createSocket }: AppProps = {}) {
         {onLogs && me && (
           <>
             <div className="toolbar">
-              <QueryBar value={url.q} onSearch={runQuery} busy={state.loading} error={queryError} />
+              <QueryBar value={url.q} onSearch={runQuery} busy={state.loading} error={queryError} suggestions={suggestions} />
               <TimeRangePicker value={url.range} onChange={setRange} />
               <LiveToggle
                 on={url.live}

@@ -1,6 +1,6 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import { Histogram, stackBuckets } from './Histogram';
+import { Histogram, chartData, stackBuckets, tickLabel } from './Histogram';
 import type { HistogramResponse } from '../types';
 
 const data: HistogramResponse = {
@@ -53,5 +53,34 @@ describe('Histogram', () => {
     fireEvent.mouseDown(svg, { clientX: 100, button: 0 });
     fireEvent.mouseUp(svg, { clientX: 100 });
     expect(onZoom).not.toHaveBeenCalled();
+  });
+
+  it('feeds uPlot a regular grid of bucket starts with each level stacked on the ones below', () => {
+    const { levels, x, stacked } = chartData(data, stackBuckets(data));
+    expect(levels).toEqual(['info', 'warn', 'error']);
+    // 00:00 … 09:00, one per interval, in seconds
+    expect(x).toHaveLength(10);
+    expect(x[0]).toBe(Date.parse('2026-11-29T00:00:00Z') / 1000);
+    expect(x[1] - x[0]).toBe(3600);
+    expect(stacked[0][1]).toBe(5); // info at 01:00
+    expect(stacked[1][1]).toBe(5); // + warn (0)
+    expect(stacked[2][1]).toBe(7); // + error
+    expect(stacked[1][3]).toBe(1); // warn at 03:00
+    expect(stacked[0][3]).toBeNull();
+    expect(stacked[2][0]).toBeNull(); // empty bucket
+  });
+
+  it('labels the time axis on one line', () => {
+    const t = Date.parse('2026-11-29T13:05:30Z') / 1000; // setup pins TZ=UTC
+    expect(tickLabel(t, 30, 900)).toBe('13:05:30');
+    expect(tickLabel(t, 300, 3600)).toBe('13:05');
+    expect(tickLabel(t, 21600, 7 * 86400)).toBe('11-29 13:05');
+    expect(tickLabel(t, 86400, 7 * 86400)).toBe('11-29');
+  });
+
+  it('without a canvas (jsdom) keeps drawing the SVG bars', () => {
+    render(<Histogram data={data} onZoom={() => {}} />);
+    expect(screen.getByTestId('histogram')).not.toHaveClass('with-canvas');
+    expect(screen.getByTestId('histogram').querySelector('svg')).toBeInTheDocument();
   });
 });

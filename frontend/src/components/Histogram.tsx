@@ -1,4 +1,6 @@
-import { useMemo, useRef, useState, type MouseEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type MouseEvent, type RefObject } from 'react';
+import type uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
 import { LEVELS, type HistogramResponse } from '../types';
 import { selectionToRange, type TimeRange } from '../timeRange';
 import { parseTime } from '../format';
@@ -44,11 +46,163 @@ export function stackBuckets(data: HistogramResponse): Column[] {
     });
 }
 
+/** uPlot's input: bucket starts (seconds) on a regular grid over the range, and per level the stacked top of its bar. */
+export function chartData(
+  data: HistogramResponse,
+  columns: Column[],
+): { levels: string[]; x: number[]; stacked: Array<Array<number | null>> } {
+  const since = parseTime(data.since)?.getTime() ?? NaN;
+  const until = parseTime(data.until)?.getTime() ?? NaN;
+  const step = data.interval * 1000;
+  const known = LEVELS as readonly string[];
+  const seen = new Set(columns.flatMap((c) => c.parts.map((p) => p.level)));
+  const levels = [...known.filter((l) => seen.has(l)), ...[...seen].filter((l) => !known.includes(l)).sort()];
+  // A regular grid (anchored on a real bucket) so uPlot sizes every bar to one interval.
+  const times = new Set(columns.map((c) => c.t));
+  if (step > 0 && Number.isFinite(since) && Number.isFinite(until) && columns.length > 0) {
+    let t = columns[0].t;
+    while (t - step >= since) t -= step;
+    for (let i = 0; t < until && i < 5000; t += step, i += 1) times.add(t);
+  }
+  const byTime = new Map(columns.map((c) => [c.t, c]));
+  const x = [...times].sort((a, b) => a - b);
+  const stacked = levels.map(() => new Array<number | null>(x.length).fill(null));
+  x.forEach((t, i) => {
+    const col = byTime.get(t);
+    if (!col) return;
+    let sum = 0;
+    levels.forEach((level, li) => {
+      sum += col.parts.find((p) => p.level === level)?.count ?? 0;
+      stacked[li][i] = sum > 0 ? sum : null;
+    });
+  });
+  return { levels, x: x.map((t) => t / 1000), stacked };
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** An x-axis label (local time) for a tick at `sec` seconds, `incr` seconds apart, over a `span`-second range. */
+export function tickLabel(sec: number, incr: number, span: number): string {
+  const d = new Date(sec * 1000);
+  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  if (incr < 60) return `${hm}:${pad2(d.getSeconds())}`;
+  if (span > 2 * 86400) return incr >= 86400 ? `${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}` : `${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${hm}`;
+  return hm;
+}
+
+/** uPlot needs a real canvas (not jsdom). */
+function canDrawCanvas(): boolean {
+  return typeof window !== 'undefined' && typeof window.matchMedia === 'function' && typeof ResizeObserver !== 'undefined';
+}
+
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+/** Bumps when <html data-theme> changes, so the canvas picks up the theme's colours. */
+function useThemeVersion(): number {
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    if (typeof MutationObserver === 'undefined') return;
+    const mo = new MutationObserver(() => setN((x) => x + 1));
+    mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    return () => mo.disconnect();
+  }, []);
+  return n;
+}
+
+/**
+ * Draws the stacked bars with uPlot on a canvas under the SVG overlay (which keeps handling the
+ * drag-to-zoom and carries the per-bucket markers). Returns whether the canvas chart is showing.
+ */
+function useUplotChart(host: RefObject<HTMLDivElement>, data: HistogramResponse | null, columns: Column[]): boolean {
+  const [ready, setReady] = useState(false);
+  const themeVersion = useThemeVersion();
+  useEffect(() => {
+    const el = host.current;
+    if (!el || !data || !canDrawCanvas()) {
+      setReady(false);
+      return;
+    }
+    let chart: uPlot | null = null;
+    let ro: ResizeObserver | null = null;
+    let cancelled = false;
+    const since = (parseTime(data.since)?.getTime() ?? 0) / 1000;
+    const until = (parseTime(data.until)?.getTime() ?? 0) / 1000;
+    const { levels, x, stacked } = chartData(data, columns);
+    const max = Math.max(1, ...columns.map((c) => c.total));
+    import('uplot')
+      .then(({ default: UPlot }) => {
+        if (cancelled) return;
+        const bars = UPlot.paths.bars!({ size: [1, Infinity, 1], align: 1, gap: 1 });
+        const dim = cssVar('--text-dim', '#8b939c');
+        const grid = cssVar('--border', '#2f343a');
+        // Drawn tallest first: each level's bar reaches the top of its stack, the lower levels paint over it.
+        const order = levels.map((_, i) => i).reverse();
+        const opts: uPlot.Options = {
+          width: Math.max(1, el.clientWidth),
+          height: Math.max(1, el.clientHeight),
+          // No side padding: the plot spans the full width, exactly like the overlay's time scale.
+          padding: [6, 0, 0, 0],
+          legend: { show: false },
+          cursor: { show: false, drag: { x: false, y: false } },
+          select: { show: false, left: 0, top: 0, width: 0, height: 0 },
+          scales: {
+            x: { time: true, range: () => [since, until] },
+            y: { range: () => [0, max * 1.04] },
+          },
+          axes: [
+            {
+              stroke: dim,
+              size: 18,
+              gap: 2,
+              ticks: { show: false },
+              grid: { show: false },
+              font: '10px system-ui, sans-serif',
+              // One line per label (uPlot's default adds a second line with the date).
+              values: (_u, splits, _ai, _space, incr) => splits.map((v) => tickLabel(v, incr, until - since)),
+            },
+            { show: false, grid: { stroke: grid, width: 1 } },
+          ],
+          series: [
+            {},
+            ...order.map((i) => ({
+              label: levels[i],
+              fill: cssVar(`--lvl-${levels[i]}`, '#6b7280'),
+              stroke: 'transparent',
+              width: 0,
+              paths: bars,
+              points: { show: false },
+            })),
+          ],
+        };
+        chart = new UPlot(opts, [x, ...order.map((i) => stacked[i])] as uPlot.AlignedData, el);
+        ro = new ResizeObserver(() => {
+          if (chart && el.clientWidth > 0) chart.setSize({ width: el.clientWidth, height: el.clientHeight });
+        });
+        ro.observe(el);
+        setReady(true);
+      })
+      .catch(() => !cancelled && setReady(false));
+    return () => {
+      cancelled = true;
+      ro?.disconnect();
+      chart?.destroy();
+    };
+    // columns derive from data
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [data, themeVersion]);
+  return ready && !!data;
+}
+
 /** Stacked bars of the current search by level; drag across it to zoom into that time. */
 export function Histogram({ data, loading = false, error = null, onZoom }: HistogramProps) {
   const svgRef = useRef<SVGSVGElement>(null);
+  const chartHost = useRef<HTMLDivElement>(null);
   const [drag, setDrag] = useState<{ x0: number; x1: number } | null>(null);
   const columns = useMemo(() => (data ? stackBuckets(data) : []), [data]);
+  const canvas = useUplotChart(chartHost, data, columns);
 
   const since = data ? parseTime(data.since)?.getTime() ?? NaN : NaN;
   const until = data ? parseTime(data.until)?.getTime() ?? NaN : NaN;
@@ -71,7 +225,8 @@ export function Histogram({ data, loading = false, error = null, onZoom }: Histo
 
   const total = columns.reduce((n, c) => n + c.total, 0);
   return (
-    <div className="histogram" data-testid="histogram" aria-busy={loading}>
+    <div className={`histogram${canvas ? ' with-canvas' : ''}`} data-testid="histogram" aria-busy={loading}>
+      <div className="histogram-canvas" ref={chartHost} aria-hidden="true" />
       {error && (
         <div className="histogram-note" data-testid="histogram-error">
           {error}

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ContextResponse, LogEntry } from '../types';
 import { formatLocalTime } from '../format';
 import { errorMessage, getContext } from '../api';
@@ -23,6 +23,42 @@ function fieldText(entry: LogEntry, key: keyof LogEntry): string {
     return `${formatLocalTime(value)}  (${value})`;
   }
   return String(value);
+}
+
+/** A small button that puts `text` on the clipboard and says "Copied" for a moment. */
+export function CopyButton({ text, label = 'Copy', testId, title }: { text: string; label?: string; testId?: string; title?: string }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (timer.current) clearTimeout(timer.current);
+  }, []);
+  const flash = (next: 'copied' | 'failed') => {
+    setState(next);
+    if (timer.current) clearTimeout(timer.current);
+    timer.current = setTimeout(() => setState('idle'), 1500);
+  };
+  const copy = () => {
+    const clip = typeof navigator !== 'undefined' ? navigator.clipboard : undefined;
+    if (!clip?.writeText) {
+      flash('failed');
+      return;
+    }
+    clip.writeText(text).then(
+      () => flash('copied'),
+      () => flash('failed'),
+    );
+  };
+  return (
+    <button type="button" className="copy-button link-button" data-testid={testId} data-state={state} title={title} onClick={copy}>
+      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : label}
+    </button>
+  );
+}
+
+/** Raw value of a field for the clipboard ('' when unset). */
+function fieldValue(entry: LogEntry, key: keyof LogEntry): string {
+  const value = entry[key];
+  return value === undefined || value === null ? '' : String(value);
 }
 
 type ContextState =
@@ -82,22 +118,39 @@ function EntryContext({ id, fetchContext }: { id: string; fetchContext: typeof g
 export function LogDetails({ entry, fetchContext = getContext }: { entry: LogEntry; fetchContext?: typeof getContext }) {
   return (
     <div className="log-details" data-testid="log-details">
+      <div className="log-detail-actions">
+        <CopyButton text={entry.message} label="Copy message" testId="copy-message" />
+        <CopyButton text={JSON.stringify(entry, null, 2)} label="Copy JSON" testId="copy-json" />
+      </div>
       <dl className="log-fields">
         {FIELDS.map(([key, label]) => (
           <div className="log-field" key={key} data-field={key}>
             <dt>{label}</dt>
-            <dd>{fieldText(entry, key)}</dd>
+            <dd>
+              <span className="log-field-value">{fieldText(entry, key)}</span>
+              {fieldValue(entry, key) !== '' && (
+                <>
+                  {' '}
+                  <CopyButton text={fieldValue(entry, key)} testId="copy-field" title={`Copy ${label}`} />
+                </>
+              )}
+            </dd>
           </div>
         ))}
       </dl>
       <div className="log-detail-block">
-        <div className="log-detail-label">message</div>
+        <div className="log-detail-label">
+          message <CopyButton text={entry.message} testId="copy-field" title="Copy message" />
+        </div>
         <pre className="log-message-full" data-testid="log-message-full">
           {entry.message}
         </pre>
       </div>
       <div className="log-detail-block">
-        <div className="log-detail-label">attributes</div>
+        <div className="log-detail-label">
+          attributes{' '}
+          <CopyButton text={JSON.stringify(entry.attributes ?? {}, null, 2)} testId="copy-attributes" title="Copy attributes as JSON" />
+        </div>
         <pre className="log-attributes" data-testid="log-attributes">
           {JSON.stringify(entry.attributes ?? {}, null, 2)}
         </pre>

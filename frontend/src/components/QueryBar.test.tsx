@@ -54,4 +54,91 @@ describe('QueryBar', () => {
     rerender(<QueryBar value="b" onSearch={() => {}} />);
     expect(screen.getByTestId('filter-text')).toHaveValue('b');
   });
+
+  describe('autocomplete', () => {
+    const ctx = { apps: ['web', 'worker'], values: { host: ['web-1'] }, attributeKeys: ['status'] };
+    const options = () => screen.queryAllByTestId('query-suggestion').map((e) => e.textContent);
+
+    it('suggests field names while typing a word', async () => {
+      const user = userEvent.setup();
+      render(<QueryBar value="" onSearch={() => {}} suggestions={ctx} />);
+      await user.type(screen.getByTestId('filter-text'), 'timeout s');
+      expect(screen.getByTestId('query-suggestions')).toBeInTheDocument();
+      expect(options()).toEqual(['service:', 'span_id:']);
+      await user.clear(screen.getByTestId('filter-text'));
+      await user.type(screen.getByTestId('filter-text'), 'attr');
+      expect(options()).toEqual(['attributes.', 'attributes.status:']);
+    });
+
+    it('suggests levels after level: and apps after app:', async () => {
+      const user = userEvent.setup();
+      render(<QueryBar value="" onSearch={() => {}} suggestions={ctx} />);
+      const input = screen.getByTestId('filter-text');
+      await user.type(input, 'level:');
+      expect(options()).toEqual(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+      await user.type(input, '>=w');
+      expect(options()).toEqual(['warn']);
+      await user.clear(input);
+      await user.type(input, 'app:');
+      expect(options()).toEqual(['web', 'worker']);
+      await user.type(input, 'wo');
+      expect(options()).toEqual(['worker']);
+    });
+
+    it('arrow keys move, Enter and Tab insert the highlighted suggestion without searching', async () => {
+      const user = userEvent.setup();
+      const onSearch = vi.fn();
+      render(<QueryBar value="" onSearch={onSearch} suggestions={ctx} />);
+      const input = screen.getByTestId('filter-text');
+      await user.type(input, 'lev');
+      await user.keyboard('{ArrowDown}');
+      expect(screen.getAllByTestId('query-suggestion')[0]).toHaveAttribute('aria-selected', 'true');
+      await user.keyboard('{Enter}');
+      expect(input).toHaveValue('level:');
+      expect(onSearch).not.toHaveBeenCalled();
+      // values follow right away
+      expect(options()).toContain('error');
+      await user.keyboard('{ArrowDown}{ArrowDown}{ArrowDown}{ArrowDown}{ArrowDown}{ArrowUp}');
+      expect(screen.getAllByTestId('query-suggestion')[3]).toHaveAttribute('aria-selected', 'true');
+      await user.keyboard('{Tab}');
+      expect(input).toHaveValue('level:warn ');
+      expect(input).toHaveFocus();
+      expect(screen.queryByTestId('query-suggestions')).not.toBeInTheDocument();
+      await user.type(input, 'app:w');
+      await user.keyboard('{ArrowDown}{ArrowDown}{Enter}');
+      expect(input).toHaveValue('level:warn app:worker ');
+      // Enter without a highlighted suggestion runs the search
+      await user.type(input, 'ho');
+      expect(options()).toEqual(['host:']);
+      await user.keyboard('{Enter}');
+      expect(onSearch).toHaveBeenCalledWith('level:warn app:worker ho');
+      expect(screen.queryByTestId('query-suggestions')).not.toBeInTheDocument();
+    });
+
+    it('clicking a suggestion inserts it; Escape closes the list', async () => {
+      const user = userEvent.setup();
+      render(<QueryBar value="" onSearch={() => {}} suggestions={ctx} />);
+      const input = screen.getByTestId('filter-text');
+      await user.type(input, 'host:');
+      await user.click(screen.getByText('web-1'));
+      expect(input).toHaveValue('host:web-1 ');
+      await user.type(input, 'se');
+      expect(screen.getByTestId('query-suggestions')).toBeInTheDocument();
+      await user.keyboard('{Escape}');
+      expect(screen.queryByTestId('query-suggestions')).not.toBeInTheDocument();
+      expect(input).toHaveValue('host:web-1 se');
+    });
+
+    it('has a syntax help popover', async () => {
+      const user = userEvent.setup();
+      render(<QueryBar value="" onSearch={() => {}} />);
+      const help = screen.getByTestId('query-help');
+      expect(help).not.toHaveAttribute('open');
+      await user.click(screen.getByLabelText('Query syntax help'));
+      expect(help).toHaveAttribute('open');
+      expect(help).toHaveTextContent('level:>=warn');
+      expect(help).toHaveTextContent('attributes.n:>=500');
+      expect(help).toHaveTextContent('host:web-*');
+    });
+  });
 });

@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { applySuggestion, suggest, type SuggestContext, type Suggestion } from '../suggest';
 
 export interface QueryError {
   message: string;
@@ -12,6 +13,8 @@ export interface QueryBarProps {
   onSearch: (q: string) => void;
   busy?: boolean;
   error?: QueryError | null;
+  /** What autocomplete can offer: app slugs, facet values, attribute keys. */
+  suggestions?: SuggestContext;
 }
 
 function isTyping(target: EventTarget | null): boolean {
@@ -20,44 +23,185 @@ function isTyping(target: EventTarget | null): boolean {
   return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || target.isContentEditable;
 }
 
-/** One input for the query language. Enter (or Search) runs it; `/` anywhere focuses it. */
-export function QueryBar({ value, onSearch, busy = false, error = null }: QueryBarProps) {
-  const [q, setQ] = useState(value);
-  const inputRef = useRef<HTMLInputElement>(null);
+/** The query language in brief (the `?` popover next to the input). */
+function SyntaxHelp() {
+  return (
+    <details className="query-help" data-testid="query-help">
+      <summary className="query-help-button" aria-label="Query syntax help" title="Query syntax help">
+        ?
+      </summary>
+      <div className="query-help-popover" role="note">
+        <table>
+          <tbody>
+            <tr><td><code>timeout db</code></td><td>words (all must match, in the message)</td></tr>
+            <tr><td><code>"connection reset"</code></td><td>exact phrase</td></tr>
+            <tr><td><code>timeout OR refused</code></td><td>either</td></tr>
+            <tr><td><code>NOT healthcheck</code>, <code>-healthcheck</code></td><td>exclude</td></tr>
+            <tr><td><code>(a OR b) c</code></td><td>grouping</td></tr>
+            <tr><td><code>field:value</code></td><td>level, app, service, host, trace_id, span_id, message</td></tr>
+            <tr><td><code>level:&gt;=warn</code></td><td>level and above (also &gt;, &lt;, &lt;=)</td></tr>
+            <tr><td><code>attributes.user_id:42</code></td><td>an attribute</td></tr>
+            <tr><td><code>attributes.n:&gt;=500</code></td><td>numeric comparison</td></tr>
+            <tr><td><code>host:web-*</code></td><td>wildcard</td></tr>
+            <tr><td><code>trace_id:*</code></td><td>field is present</td></tr>
+          </tbody>
+        </table>
+        <p>Press <kbd>/</kbd> to focus the query, <kbd>↑</kbd>/<kbd>↓</kbd> and <kbd>Tab</kbd> or <kbd>Enter</kbd> to pick a suggestion, <kbd>Esc</kbd> to close it.</p>
+      </div>
+    </details>
+  );
+}
 
-  useEffect(() => setQ(value), [value]);
+/** One input for the query language with autocomplete. Enter (or Search) runs it; `/` anywhere focuses it. */
+export function QueryBar({ value, onSearch, busy = false, error = null, suggestions: ctx }: QueryBarProps) {
+  const [q, setQ] = useState(value);
+  const [caret, setCaret] = useState(value.length);
+  const [open, setOpen] = useState(false);
+  const [active, setActive] = useState(-1);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  const pendingCaret = useRef<number | null>(null);
+  const listId = useId();
 
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
+    setQ(value);
+    setOpen(false);
+  }, [value]);
+
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
       if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
       e.preventDefault();
       inputRef.current?.focus();
       inputRef.current?.select();
     };
+    // A press outside the bar closes the list (e.g. the histogram, which keeps the focus where it is).
+    const onDown = (e: MouseEvent) => {
+      if (formRef.current && e.target instanceof Node && !formRef.current.contains(e.target)) setOpen(false);
+    };
     document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
+    document.addEventListener('mousedown', onDown);
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('mousedown', onDown);
+    };
   }, []);
+
+  useLayoutEffect(() => {
+    if (pendingCaret.current === null || !inputRef.current) return;
+    inputRef.current.setSelectionRange(pendingCaret.current, pendingCaret.current);
+    pendingCaret.current = null;
+  });
+
+  const result = useMemo(() => suggest(q, caret, ctx), [q, caret, ctx]);
+  const items = open ? result.items : [];
+  const shown = items.length > 0;
+
+  const pick = (item: Suggestion) => {
+    const next = applySuggestion(q, result, item);
+    setQ(next.text);
+    setCaret(next.caret);
+    pendingCaret.current = next.caret;
+    setActive(-1);
+    // After a field name the values follow; after a value the word is done.
+    setOpen(item.kind === 'field');
+    inputRef.current?.focus();
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLInputElement>) => {
+    if (!shown) {
+      if (e.key === 'ArrowDown' && result.items.length > 0) {
+        e.preventDefault();
+        setOpen(true);
+        setActive(0);
+      }
+      return;
+    }
+    if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      setActive((i) => (i + 1) % items.length);
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      setActive((i) => (i <= 0 ? items.length - 1 : i - 1));
+    } else if ((e.key === 'Enter' || e.key === 'Tab') && active >= 0 && active < items.length) {
+      e.preventDefault();
+      pick(items[active]);
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      setOpen(false);
+      setActive(-1);
+    }
+  };
+
+  const trackCaret = () => {
+    const el = inputRef.current;
+    if (el) setCaret(el.selectionStart ?? el.value.length);
+  };
 
   const submit = (ev: FormEvent) => {
     ev.preventDefault();
+    setOpen(false);
+    setActive(-1);
     onSearch(q.trim());
   };
 
   const pos = error?.position ?? null;
   return (
-    <form className="query-bar" role="search" onSubmit={submit} data-testid="query-bar">
-      <input
-        ref={inputRef}
-        type="search"
-        className={`filter-text${error ? ' invalid' : ''}`}
-        data-testid="filter-text"
-        aria-label="Query"
-        aria-invalid={error ? true : undefined}
-        placeholder="Query, e.g. level:>=warn host:web-* timeout -healthcheck   (press / to focus)"
-        value={q}
-        spellCheck={false}
-        onChange={(e) => setQ(e.target.value)}
-      />
+    <form className="query-bar" role="search" onSubmit={submit} data-testid="query-bar" ref={formRef}>
+      <div className="query-input-wrap">
+        <input
+          ref={inputRef}
+          type="search"
+          className={`filter-text${error ? ' invalid' : ''}`}
+          data-testid="filter-text"
+          aria-label="Query"
+          aria-invalid={error ? true : undefined}
+          role="combobox"
+          aria-autocomplete="list"
+          aria-expanded={shown}
+          aria-controls={listId}
+          aria-activedescendant={shown && active >= 0 ? `${listId}-${active}` : undefined}
+          autoComplete="off"
+          placeholder="Query, e.g. level:>=warn host:web-* timeout -healthcheck   (press / to focus)"
+          value={q}
+          spellCheck={false}
+          onChange={(e) => {
+            setQ(e.target.value);
+            setCaret(e.target.selectionStart ?? e.target.value.length);
+            setOpen(true);
+            setActive(-1);
+          }}
+          onKeyDown={onKeyDown}
+          onKeyUp={(e) => {
+            if (e.key === 'ArrowLeft' || e.key === 'ArrowRight' || e.key === 'Home' || e.key === 'End') trackCaret();
+          }}
+          onClick={trackCaret}
+          onBlur={() => setOpen(false)}
+        />
+        {shown && (
+          <ul className="query-suggestions" role="listbox" id={listId} data-testid="query-suggestions">
+            {items.map((item, i) => (
+              <li
+                key={`${item.kind}:${item.insert}`}
+                id={`${listId}-${i}`}
+                role="option"
+                aria-selected={i === active}
+                className={`query-suggestion${i === active ? ' active' : ''} kind-${item.kind}`}
+                data-testid="query-suggestion"
+                // Keep the focus in the input; pick on press so blur does not close the list first.
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  pick(item);
+                }}
+                onMouseEnter={() => setActive(i)}
+              >
+                {item.label}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <SyntaxHelp />
       <button type="submit" className="search-button" data-testid="search-button" disabled={busy}>
         Search
       </button>

@@ -182,6 +182,8 @@ DEVLOGS_MAX_BODY_BYTES = env_int("DEVLOGS_MAX_BODY_BYTES", 5 * 1024 * 1024, mini
 DEVLOGS_MAX_DECOMPRESSED_BYTES = env_int("DEVLOGS_MAX_DECOMPRESSED_BYTES", 50 * 1024 * 1024, minimum=1024)
 DEVLOGS_MAX_LINES_PER_REQUEST = env_int("DEVLOGS_MAX_LINES_PER_REQUEST", 10_000, minimum=1)
 DEVLOGS_MAX_MESSAGE_BYTES = env_int("DEVLOGS_MAX_MESSAGE_BYTES", 64 * 1024, minimum=256)
+# How long an Idempotency-Key is remembered (a retry later than this stores its lines again).
+DEVLOGS_IDEMPOTENCY_HOURS = env_int("DEVLOGS_IDEMPOTENCY_HOURS", 24, minimum=1)
 DEVLOGS_MAX_ATTRIBUTES_BYTES = env_int("DEVLOGS_MAX_ATTRIBUTES_BYTES", 64 * 1024, minimum=256)
 
 # --- Queue --------------------------------------------------------------------------

@@ -16,11 +16,16 @@ def now_ns() -> int:
     return time.time_ns()
 
 
-def accept_lines(*, key: ApiKey, lines: list[dict], received_ns: int, producer: Producer) -> None:
-    """Durably queue `lines` for the key's app. Raises QueueUnavailable; returns when safe."""
-    for line, event_id in zip(lines, uuid7_strings(len(lines))):
-        line.pop("index", None)
-        line["id"] = event_id
+def accept_lines(*, key: ApiKey, lines: list[dict], received_ns: int, producer: Producer,
+                 event_ids: list[str] | None = None) -> None:
+    """Durably queue `lines` for the key's app. Raises QueueUnavailable; returns when safe.
+
+    `event_ids`, when given, holds one id per line index of the request (Idempotency-Key).
+    """
+    fresh = uuid7_strings(len(lines)) if event_ids is None else None
+    for position, line in enumerate(lines):
+        index = line.pop("index", position)
+        line["id"] = fresh[position] if fresh is not None else event_ids[index]
     values, counts = [], []
 
     def add(chunk: list[dict]) -> None:

@@ -17,6 +17,7 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
 from devlogs.openapi import errors
 from ingest.accept import accept_lines, now_ns
+from ingest.idempotency import InvalidIdempotencyKey, check_key, event_ids, first_receipt_ns
 from ingest.parsing import BodyError, Limits, parse_body
 from processing.queue import QueueUnavailable, get_producer
 
@@ -64,6 +65,13 @@ class IngestView(APIView):
         caller = caller_for_request(request)
         limits = limits_from_settings()
         received_ns = now_ns()
+        idempotency_key = request.headers.get("Idempotency-Key")
+        if idempotency_key is not None:
+            try:
+                check_key(idempotency_key)
+            except InvalidIdempotencyKey as exc:
+                raise ApiError(400, "invalid_idempotency_key", str(exc), field="Idempotency-Key") from None
+            received_ns = first_receipt_ns(app_id=caller.key.app_id, key=idempotency_key, received_ns=received_ns)
         try:
             body = read_body(request, limits.max_body_bytes)
             parsed = parse_body(body, content_type=request.headers.get("Content-Type"),
@@ -71,6 +79,9 @@ class IngestView(APIView):
                                 received_ns=received_ns, limits=limits)
         except BodyError as exc:
             raise ApiError(exc.status, exc.code, exc.message, field=exc.field) from None
+        ids = None if idempotency_key is None else event_ids(
+            app_id=caller.key.app_id, key=idempotency_key, received_ns=received_ns,
+            count=len(parsed.lines) + len(parsed.rejected))
         rejected = [r.as_dict() for r in parsed.rejected[:MAX_REJECTIONS_LISTED]]
         if not parsed.lines:
             if len(parsed.rejected) == 1:
@@ -80,7 +91,8 @@ class IngestView(APIView):
             raise ApiError(400, "no_valid_lines", f"None of the {len(parsed.rejected)} lines is valid.",
                            field="body", extra={"accepted": 0, "rejected": rejected})
         try:
-            accept_lines(key=caller.key, lines=parsed.lines, received_ns=received_ns, producer=get_producer())
+            accept_lines(key=caller.key, lines=parsed.lines, received_ns=received_ns, producer=get_producer(),
+                         event_ids=ids)
         except QueueUnavailable as exc:
             log.error("queue unavailable, refusing %s lines: %s", len(parsed.lines), exc)
             raise ApiError(503, "queue_unavailable",

@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Tenant
+from ingest.idempotency import forget_old_keys
 from logs.deletion import delete_in_batches
 from logs.models import LogEntry
 from logs.timescale import drop_chunks_older_than, is_hypertable
@@ -28,6 +29,7 @@ def apply_retention(*, now: datetime | None = None, batch_size: int = 10_000) ->
         chunks = drop_chunks_older_than(connection, settings.DEVLOGS_RETENTION_MAX_DAYS)
         if chunks:
             log.info("retention dropped %s chunks older than %s days", chunks, settings.DEVLOGS_RETENTION_MAX_DAYS)
+    forget_old_keys()
     for tenant in Tenant.objects.order_by("id"):
         days = min(tenant.retention_days, settings.DEVLOGS_RETENTION_MAX_DAYS)
         cutoff = now - timedelta(days=days)

@@ -140,3 +140,27 @@ def test_text_filter_matches_wildcard_characters_literally(client, key, queue, d
     assert found("100%") == ["disk 100% full"]
     assert found("user_id") == ["user_id missing"]
     assert found('"C:\\temp"') == ["path C:\\temp"]  # quoted: a colon would start a field
+
+
+def test_a_retried_request_with_an_idempotency_key_stores_nothing_new(client, key, queue, drain):
+    body = [{"message": "no timestamp"}, {"message": "with timestamp", "timestamp": "2026-11-29T10:00:00Z"},
+            {"message": "bad", "level": "loud"}, {"message": "after the bad one"}]
+    first = post_logs(client, key, body, headers={"Idempotency-Key": "order-17-attempt"})
+    drain()
+    retry = post_logs(client, key, body, headers={"Idempotency-Key": "order-17-attempt"})
+    drain()
+    assert first.status_code == retry.status_code == 202
+    assert LogEntry.objects.count() == 3
+    other = post_logs(client, key, body, headers={"Idempotency-Key": "another-request"})
+    drain()
+    assert other.status_code == 202 and LogEntry.objects.count() == 6
+    unkeyed = [post_logs(client, key, body) for _ in range(2)]
+    drain()
+    assert all(r.status_code == 202 for r in unkeyed) and LogEntry.objects.count() == 12
+
+
+def test_a_bad_idempotency_key_is_refused(client, key, queue):
+    assert_error(post_logs(client, key, {"message": "m"}, headers={"Idempotency-Key": "x" * 201}), 400,
+                 "invalid_idempotency_key", "Idempotency-Key")
+    assert_error(post_logs(client, key, {"message": "m"}, headers={"Idempotency-Key": "has space"}), 400,
+                 "invalid_idempotency_key", "Idempotency-Key")

@@ -32,6 +32,10 @@ class Caller:
     def apps(self):
         return App.objects.filter(tenant=self.tenant)
 
+    def app_slugs(self) -> dict[int, str]:
+        """app id → slug for the tenant's apps (entries carry ids; people read slugs)."""
+        return dict(self.apps().values_list("id", "slug"))
+
     def has_role(self, roles) -> bool:
         """A person with one of these roles (keys have no role)."""
         return self.key is None and self.role in roles
@@ -65,8 +69,7 @@ def caller_for_request(request) -> Caller:
     if isinstance(request.user, KeyPrincipal):
         caller = caller_for_key(request.user.key)
     elif request.user and request.user.is_authenticated:
-        slug = request.headers.get(TENANT_HEADER) or request.query_params.get("tenant") \
-            or request.session.get("devlogs_tenant")
+        slug = request.headers.get(TENANT_HEADER) or request.query_params.get("tenant")
         caller = caller_for_user(request.user, slug)
     else:
         raise exceptions.NotAuthenticated()

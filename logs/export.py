@@ -21,7 +21,7 @@ CSV_COLUMNS = ["time", "received_at", "app", "level", "service", "host", "trace_
 
 def _pages(search, *, newest_first: bool):
     """Lists of entries, page by page, in order."""
-    slugs = dict(search.caller.apps().values_list("id", "slug"))
+    slugs = search.caller.app_slugs()
     queryset = search.queryset()
     last = None
     while True:

@@ -28,7 +28,7 @@ def facet_field(name: str):
 
 def facets(search, names: list[str], *, limit: int = 10) -> dict[str, list[dict]]:
     queryset = search.queryset()
-    slugs = dict(search.caller.apps().values_list("id", "slug"))
+    slugs = search.caller.app_slugs()
     result = {}
     for name in names:
         field = facet_field(name)

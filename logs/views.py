@@ -58,10 +58,6 @@ def _fields(params) -> list[str] | None:
     return ["id", *[f for f in fields if f != "id"]]
 
 
-def _slugs(caller) -> dict[int, str]:
-    return dict(caller.apps().values_list("id", "slug"))
-
-
 class ReadView(APIView):
     permission_classes = [HasScope]
     required_scope = "read"
@@ -93,7 +89,7 @@ class LogSearchView(ReadView):
                                      cursor=params.get("cursor"), newest_first=_newest_first(params))
         except CursorError as exc:
             raise ApiError(400, "invalid_cursor", str(exc), field="cursor") from None
-        slugs = _slugs(search.caller)
+        slugs = search.caller.app_slugs()
         entries = [entry_from_row(row, slugs.get(row.app_id, "")) for row in rows]
         if fields:
             entries = [{f: entry[f] for f in fields} for entry in entries]
@@ -114,7 +110,7 @@ class EntryView(ReadView):
     def get(self, request, event_id: uuid.UUID):
         caller = caller_for_request(request)
         row = _entry_row(caller, event_id)
-        return Response(entry_from_row(row, _slugs(caller).get(row.app_id, "")))
+        return Response(entry_from_row(row, caller.app_slugs().get(row.app_id, "")))
 
 
 class ContextView(ReadView):
@@ -133,7 +129,7 @@ class ContextView(ReadView):
             neighbours = neighbours.filter(host=row.host)
         before = list(ordered(after(neighbours, row.time, row.id, newest_first=True), newest_first=True)[:before_n])
         later = list(ordered(after(neighbours, row.time, row.id, newest_first=False), newest_first=False)[:after_n])
-        slugs = _slugs(caller)
+        slugs = caller.app_slugs()
         as_json = lambda rows: [entry_from_row(r, slugs.get(r.app_id, "")) for r in rows]  # noqa: E731
         return Response({"entry": entry_from_row(row, slugs.get(row.app_id, "")),
                          "before": as_json(reversed(before)), "after": as_json(later)})

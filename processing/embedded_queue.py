@@ -7,6 +7,7 @@ again (writes are idempotent, so that stores nothing twice). Several processes o
 machine may share the file.
 """
 
+import contextlib
 import secrets
 import sqlite3
 import threading
@@ -70,19 +71,25 @@ class EmbeddedQueue(Producer, Consumer):
             conn = self._local.conn = self._connect()
         return conn
 
+    @contextlib.contextmanager
+    def _write(self):
+        """A write transaction that takes the lock up front (no upgrade deadlock between processes)."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
     # --- producer --------------------------------------------------------------------------
     def publish(self, key: str, values: list[bytes], lines: list[int]) -> None:
         now = time.time()
         try:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._write() as conn:
                 conn.executemany("INSERT INTO messages (key, value, lines, enqueued_at) VALUES (?, ?, ?, ?)",
                                  [(key, value, count, now) for value, count in zip(values, lines)])
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
         except sqlite3.Error as exc:
             raise QueueUnavailable(f"embedded queue at {self.path}: {exc}") from exc
         with _published:
@@ -101,9 +108,7 @@ class EmbeddedQueue(Producer, Consumer):
 
     def _claim(self, max_lines: int) -> list[Message]:
         now = time.time()
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write() as conn:
             rows = conn.execute(
                 "SELECT id, key, value, lines FROM messages WHERE claimed_until IS NULL OR claimed_until < ? "
                 "ORDER BY id LIMIT ?", (now, _MAX_MESSAGES_PER_CLAIM)).fetchall()
@@ -117,36 +122,20 @@ class EmbeddedQueue(Producer, Consumer):
                 conn.executemany(
                     "UPDATE messages SET claimed_until = ?, claim_token = ?, deliveries = deliveries + 1 WHERE id = ?",
                     [(now + self.visibility_seconds, self._token, row[0]) for row in taken])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return [Message(key=row[1], value=row[2], lines=row[3], handle=row[0]) for row in taken]
 
     def commit(self, messages: list[Message]) -> None:
         if not messages:
             return
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write() as conn:
             conn.executemany("DELETE FROM messages WHERE id = ?", [(m.handle,) for m in messages])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def dead_letter(self, message: Message, error: str) -> None:
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write() as conn:
             conn.execute("INSERT INTO dead_letters (key, value, lines, error, source_id, failed_at) "
                          "VALUES (?, ?, ?, ?, ?, ?)",
                          (message.key, message.value, message.lines, error[:2000], message.handle, time.time()))
             conn.execute("DELETE FROM messages WHERE id = ?", (message.handle,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     # --- inspection (tests, dlq, metrics) ----------------------------------------------------
     def pending_lines(self) -> int:
@@ -159,16 +148,10 @@ class EmbeddedQueue(Producer, Consumer):
 
     def requeue_dead_letter(self, letter_id: int) -> None:
         """Put a dead letter back on the queue, unchanged, and remove it from the dead letters."""
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write() as conn:
             conn.execute("INSERT INTO messages (key, value, lines, enqueued_at) "
                          "SELECT key, value, lines, ? FROM dead_letters WHERE id = ?", (time.time(), letter_id))
             conn.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         with _published:
             _published.notify_all()
 

@@ -1,5 +1,7 @@
 """Authentication by API key, for DRF views and for WebSocket handshakes."""
 
+import base64
+import binascii
 from dataclasses import dataclass
 
 from rest_framework import authentication, exceptions
@@ -28,19 +30,31 @@ class KeyPrincipal:
 
 
 def raw_key_from_headers(authorization: str | None, x_api_key: str | None) -> str | None:
-    """The key a client presented, from `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+    """The key a client presented: `Authorization: Bearer <key>`, `X-API-Key: <key>`, or
+    `Authorization: Basic` with the key as the password (several log shippers speak only Basic).
 
     Returns None when neither header is present, so session authentication can try.
-    Raises InvalidKey for a header that is present but not a bearer key.
+    Raises InvalidKey for a header that is present but carries no key.
     """
     if x_api_key is not None:
         return x_api_key.strip()
     if authorization is None:
         return None
     scheme, _, value = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise InvalidKey("malformed_authorization", "Use 'Authorization: Bearer <api key>' or 'X-API-Key: <api key>'.")
-    return value.strip()
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise InvalidKey("malformed_authorization", "The Basic credentials are not valid base64 of 'user:key'.") from None
+        _user, colon, password = decoded.partition(":")
+        if colon and password:
+            return password
+        raise InvalidKey("malformed_authorization", "Put the API key in the password of the Basic credentials.")
+    raise InvalidKey("malformed_authorization",
+                     "Use 'Authorization: Bearer <api key>', 'X-API-Key: <api key>' or Basic with the key as password.")
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -11,6 +11,11 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     retention_days = models.PositiveIntegerField(default=30, help_text="Logs older than this are deleted.")
+    ingest_lines_per_second = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Sustained ingest rate for the whole tenant; bursts up to one second's "
+                                         "worth more are allowed. Empty means no limit.")
+    ingest_bytes_per_day = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Ingested bytes (as received, decompressed) per UTC day. Empty means no limit.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -85,6 +90,10 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    lines_per_second = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Ingest rate for this key alone, within the tenant's. Empty means no limit.")
+    rotated_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, editable=False,
+                                     related_name="rotated_to", help_text="The key this one replaced.")
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -105,6 +114,30 @@ class ApiKey(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class ClientCertificate(models.Model):
+    """A TLS client certificate an app may present instead of an API key (mTLS at ingest).
+
+    Identified by the SHA-256 fingerprint of its DER encoding; the certificate itself is
+    never stored, only what is needed to recognise it and show it to people.
+    """
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="client_certificates")
+    name = models.CharField(max_length=200, blank=True)
+    fingerprint_sha256 = models.CharField(max_length=64, unique=True,
+                                          help_text="Lower-case hex SHA-256 of the certificate's DER bytes.")
+    subject = models.CharField(max_length=500, blank=True)
+    not_after = models.DateTimeField(null=True, blank=True, help_text="Refused after this time.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "client certificate"
+
+    def __str__(self) -> str:
+        return f"{self.fingerprint_sha256[:16]}… ({self.app})"
 
 
 class AuditEvent(models.Model):

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "ingest",
     "processing",
     "logs",
+    "shippers",
 ]
 
 MIDDLEWARE = [

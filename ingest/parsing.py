@@ -67,6 +67,7 @@ class ParsedBody:
     lines: list[dict] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     truncated: int = 0
+    size_bytes: int = 0  # decompressed body: what counts against the daily byte quota
 
 
 # --- body ------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def parse_body(body: bytes, *, content_type: str | None, content_encoding: str |
     if len(records) > limits.max_lines:
         raise BodyError(413, "too_many_lines",
                         f"The body holds {len(records)} lines; at most {limits.max_lines} per request.", "body")
-    parsed = ParsedBody()
+    parsed = ParsedBody(size_bytes=len(data))
     for index, record in enumerate(records):
         try:
             line, truncated = normalise_line(record, received_ns=received_ns, limits=limits)

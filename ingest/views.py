@@ -16,15 +16,14 @@ from rest_framework.views import APIView
 from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
 from devlogs.openapi import errors
-from ingest.accept import accept_lines, now_ns
+from ingest.accept import now_ns
 from ingest.idempotency import InvalidIdempotencyKey, check_key, event_ids, first_receipt_ns
 from ingest.parsing import BodyError, Limits, parse_body
-from processing.queue import QueueUnavailable, get_producer
+from ingest.submit import submit_lines
 
 log = logging.getLogger("devlogs.ingest")
 
 MAX_REJECTIONS_LISTED = 100
-RETRY_AFTER_SECONDS = 5
 
 
 def limits_from_settings() -> Limits:
@@ -59,7 +58,7 @@ class IngestView(APIView):
         responses={202: inline_serializer("Accepted", {
             "accepted": serializers.IntegerField(), "rejected_count": serializers.IntegerField(),
             "rejected": serializers.ListField(child=serializers.DictField()),
-            "truncated": serializers.IntegerField()}), **errors(400, 403, 413, 415, 503)},
+            "truncated": serializers.IntegerField()}), **errors(400, 403, 413, 415, 429, 503)},
         description="One JSON object, an array of objects, or NDJSON; gzip welcome. See docs/ingest.md.")
     def post(self, request):
         caller = caller_for_request(request)
@@ -90,13 +89,7 @@ class IngestView(APIView):
                                extra={"accepted": 0, "rejected": rejected})
             raise ApiError(400, "no_valid_lines", f"None of the {len(parsed.rejected)} lines is valid.",
                            field="body", extra={"accepted": 0, "rejected": rejected})
-        try:
-            accept_lines(key=caller.key, lines=parsed.lines, received_ns=received_ns, producer=get_producer(),
-                         event_ids=ids)
-        except QueueUnavailable as exc:
-            log.error("queue unavailable, refusing %s lines: %s", len(parsed.lines), exc)
-            raise ApiError(503, "queue_unavailable",
-                           "The queue cannot take lines right now; nothing was accepted. Retry shortly.",
-                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
+        submit_lines(caller=caller, lines=parsed.lines, received_ns=received_ns, size_bytes=parsed.size_bytes,
+                     event_ids=ids)
         return Response({"accepted": len(parsed.lines), "rejected_count": len(parsed.rejected),
                          "rejected": rejected, "truncated": parsed.truncated}, status=202)

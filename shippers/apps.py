@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ShippersConfig(AppConfig):
+    name = "shippers"
+    verbose_name = "Shipper protocols"

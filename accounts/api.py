@@ -1,5 +1,7 @@
 """The tenant's apps and API keys, for its owners and admins (the dashboard's Apps & keys page)."""
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from rest_framework import serializers
@@ -10,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from accounts.audit import record
-from accounts.keys import VALID_SCOPES, api_key_create, api_key_revoke
+from accounts.keys import VALID_SCOPES, api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, App
 from accounts.scoping import MANAGERS, HasRole, caller_for_request
 from devlogs.errors import ApiError
@@ -26,7 +28,8 @@ def app_json(app: App) -> dict:
 def key_json(key: ApiKey) -> dict:
     return {"id": key.id, "prefix": key.prefix, "name": key.name, "app": key.app.slug, "scopes": key.scopes,
             "created_at": key.created_at, "expires_at": key.expires_at, "revoked_at": key.revoked_at,
-            "last_used_at": key.last_used_at, "active": key.is_usable()}
+            "last_used_at": key.last_used_at, "active": key.is_usable(), "lines_per_second": key.lines_per_second,
+            "rotated_from": key.rotated_from.prefix if key.rotated_from_id else None}
 
 
 class AppCreateSerializer(serializers.Serializer):
@@ -39,6 +42,12 @@ class KeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, default="")
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=sorted(VALID_SCOPES)), min_length=1)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    lines_per_second = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+
+
+class KeyRotateSerializer(serializers.Serializer):
+    grace_hours = serializers.FloatField(required=False, default=24, min_value=0, max_value=24 * 90,
+                                         help_text="How long the old key keeps working.")
 
 
 class AppsView(APIView):
@@ -79,7 +88,7 @@ class KeysView(APIView):
         caller = caller_for_request(request)
         if not caller.has_role(MANAGERS):
             raise ApiError(403, "permission_denied", "Only the tenant's owners and admins see its keys.")
-        keys = ApiKey.objects.filter(app__tenant=caller.tenant).select_related("app")
+        keys = ApiKey.objects.filter(app__tenant=caller.tenant).select_related("app", "rotated_from")
         return Response({"results": [key_json(key) for key in keys]})
 
     @extend_schema(request=KeyCreateSerializer, responses={201: OBJECT, **errors(400, 403)})
@@ -91,7 +100,8 @@ class KeysView(APIView):
         if app is None:
             raise ApiError(400, "unknown_app", f"This tenant has no app '{data.validated_data['app']}'.", field="app")
         key, raw = api_key_create(app=app, scopes=data.validated_data["scopes"], name=data.validated_data["name"],
-                                  expires_at=data.validated_data["expires_at"])
+                                  expires_at=data.validated_data["expires_at"],
+                                  lines_per_second=data.validated_data["lines_per_second"])
         record(tenant=caller.tenant, actor=caller.actor, action="api_key.created", prefix=key.prefix,
                app=app.slug, scopes=key.scopes)
         return Response({**key_json(key), "key": raw}, status=201)
@@ -112,3 +122,28 @@ class KeyRevokeView(APIView):
         api_key_revoke(key=key)
         record(tenant=caller.tenant, actor=caller.actor, action="api_key.revoked", prefix=key.prefix)
         return Response(key_json(key))
+
+
+class KeyRotateView(APIView):
+    """POST: replace one of the tenant's keys (owner/admin). The new key is in the answer, once;
+    the old one keeps working for `grace_hours`, then expires."""
+
+    permission_classes = [HasRole]
+    write_roles = MANAGERS
+
+    @extend_schema(request=KeyRotateSerializer, responses={201: OBJECT, **errors(400, 403, 404)})
+    def post(self, request, key_id: int):
+        caller = caller_for_request(request)
+        data = KeyRotateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = ApiKey.objects.filter(app__tenant=caller.tenant, pk=key_id).select_related("app").first()
+        if key is None:
+            raise ApiError(404, "not_found", "No such key in this tenant.")
+        try:
+            new, raw = api_key_rotate(key=key, grace=timedelta(hours=data.validated_data["grace_hours"]))
+        except ValueError as exc:
+            raise ApiError(400, "key_not_active", str(exc)) from None
+        key.refresh_from_db()
+        record(tenant=caller.tenant, actor=caller.actor, action="api_key.rotated", prefix=key.prefix,
+               new_prefix=new.prefix, old_expires_at=key.expires_at.isoformat())
+        return Response({**key_json(new), "key": raw, "previous": key_json(key)}, status=201)

@@ -1,20 +1,26 @@
-"""Authentication by API key, for DRF views and for WebSocket handshakes."""
+"""Authentication by API key (DRF views and WebSocket handshakes) and by client certificate (DRF)."""
 
 import base64
 import binascii
+import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from rest_framework import authentication, exceptions
 
+from accounts.client_certs import (CertificateError, CertificateKey, authenticate_certificate,
+                                   certificate_from_headers, peer_is_trusted)
 from accounts.keys import InvalidKey, authenticate_key
 from accounts.models import ApiKey
+
+log = logging.getLogger("devlogs.auth")
 
 
 @dataclass(frozen=True)
 class KeyPrincipal:
-    """The request.user of a request authenticated by an API key (not a person)."""
+    """The request.user of a request authenticated by an API key or a client certificate (not a person)."""
 
-    key: ApiKey
+    key: ApiKey | CertificateKey
     is_authenticated: bool = True
     is_anonymous: bool = False
     is_active: bool = True
@@ -23,7 +29,7 @@ class KeyPrincipal:
 
     @property
     def username(self) -> str:
-        return f"key:{self.key.prefix}"
+        return self.key.actor
 
     def __str__(self) -> str:
         return self.username
@@ -74,4 +80,36 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         # Makes DRF answer 401 (not 403) to unauthenticated requests.
+        return f'Bearer realm="{self.www_authenticate_realm}"'
+
+
+class ClientCertificateAuthentication(authentication.BaseAuthentication):
+    """A client certificate verified by a TLS-terminating proxy listed in DEVLOGS_TRUSTED_PROXIES.
+
+    From any other peer the certificate headers are ignored (anyone can send them) and the
+    request falls through to key authentication. A certificate that is presented but unusable
+    is refused outright rather than falling through.
+    """
+
+    www_authenticate_realm = "devlogs"
+
+    def authenticate(self, request):
+        if not peer_is_trusted(request.META.get("REMOTE_ADDR"), settings.DEVLOGS_TRUSTED_PROXIES):
+            return None
+        try:
+            certificate = certificate_from_headers(verify=request.headers.get(settings.DEVLOGS_CLIENT_VERIFY_HEADER),
+                                                   escaped_pem=request.headers.get(settings.DEVLOGS_CLIENT_CERT_HEADER))
+            if certificate is None:
+                return None
+            key = authenticate_certificate(certificate)
+        except CertificateError as exc:
+            # Imported here: devlogs.errors imports rest_framework.views, whose settings import this module.
+            from devlogs.errors import ApiError
+
+            log.warning("client certificate refused", extra={"code": exc.code, "peer": request.META.get("REMOTE_ADDR")})
+            raise ApiError(401, exc.code, exc.message,
+                           headers={"WWW-Authenticate": self.authenticate_header(request)}) from None
+        return KeyPrincipal(key), key
+
+    def authenticate_header(self, request):
         return f'Bearer realm="{self.www_authenticate_realm}"'

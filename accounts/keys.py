@@ -61,9 +61,10 @@ def generate_key(scopes: list[str]) -> tuple[str, str]:
     return prefix + secret, prefix
 
 
-def api_key_create(*, app: App, scopes, name: str = "", expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+def api_key_create(*, app: App, scopes, name: str = "", expires_at: datetime | None = None,
+                   lines_per_second: int | None = None) -> tuple[ApiKey, str]:
     """Create a key for an app. Returns the row and the full key, which is never stored."""
-    key = ApiKey(app=app, name=name, expires_at=expires_at)
+    key = ApiKey(app=app, name=name, expires_at=expires_at, lines_per_second=lines_per_second)
     raw = assign_new_secret(key, scopes=scopes)
     key.save()
     return key, raw
@@ -81,6 +82,27 @@ def api_key_revoke(*, key: ApiKey) -> None:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def api_key_rotate(*, key: ApiKey, grace: timedelta) -> tuple[ApiKey, str]:
+    """Replace a key: a new key with the same app, scopes and limits, while the old one keeps
+    working for `grace` (so clients can switch without a gap) and then expires.
+
+    Returns the new row and its full key. A revoked or expired key cannot be rotated.
+    """
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if not key.is_usable():
+        raise ValueError("Only an active key can be rotated; create a new key instead.")
+    new, raw = api_key_create(app=key.app, scopes=key.scopes, name=key.name, expires_at=None,
+                              lines_per_second=key.lines_per_second)
+    new.rotated_from = key
+    new.save(update_fields=["rotated_from"])
+    ends = timezone.now() + grace
+    if key.expires_at is None or key.expires_at > ends:
+        key.expires_at = ends
+        key.save(update_fields=["expires_at"])
+    return new, raw
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from rest_framework import exceptions, permissions
 
 from accounts.authentication import KeyPrincipal
+from accounts.client_certs import CertificateKey
 from accounts.models import ApiKey, App, Membership, Role, Tenant
 
 TENANT_HEADER = "X-Devlogs-Tenant"
@@ -20,7 +21,7 @@ TENANT_HEADER = "X-Devlogs-Tenant"
 class Caller:
     tenant: Tenant
     role: str | None = None  # for people; None for keys
-    key: ApiKey | None = None
+    key: ApiKey | CertificateKey | None = None  # a CertificateKey when a client certificate authenticated
     user: AbstractBaseUser | None = None
 
     def can(self, scope: str) -> bool:
@@ -42,10 +43,10 @@ class Caller:
 
     @property
     def actor(self) -> str:
-        return f"key:{self.key.prefix}" if self.key is not None else self.user.get_username()
+        return self.key.actor if self.key is not None else self.user.get_username()
 
 
-def caller_for_key(key: ApiKey) -> Caller:
+def caller_for_key(key: ApiKey | CertificateKey) -> Caller:
     return Caller(tenant=key.app.tenant, key=key)
 
 

@@ -30,3 +30,8 @@ if settings.DEVLOGS_PROCESSOR_IN_SERVER:
 
     start_processor_thread()
     start_retention_thread(settings.DEVLOGS_RETENTION_EVERY_SECONDS)
+
+if settings.DEVLOGS_ALERTS_IN_SERVER:
+    from alerts.worker import start_alerts_thread  # noqa: E402
+
+    start_alerts_thread()

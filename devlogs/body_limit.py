@@ -10,10 +10,18 @@ from django.conf import settings
 from devlogs.errors import error_body
 
 
-async def _refuse(send, limit: int) -> None:
-    body = orjson.dumps(error_body(413, "body_too_large", f"The body exceeds {limit} bytes.", "body"))
+async def _refuse(send, limit: int, scope) -> None:
+    # Shipper endpoints (OTLP, Loki, …) answer in their protocol's error shape.
+    from shippers.refusals import too_large
+
+    shaped = too_large(scope["path"], dict(scope.get("headers", [])), limit)
+    if shaped is not None:
+        content_type, body = shaped[0].encode("latin-1"), shaped[1]
+    else:
+        content_type = b"application/json"
+        body = orjson.dumps(error_body(413, "body_too_large", f"The body exceeds {limit} bytes.", "body"))
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
 
@@ -30,7 +38,7 @@ class BodyLimitMiddleware:
         declared = headers.get(b"content-length")
         if declared is not None:
             if declared.isdigit() and int(declared) > limit:
-                return await _refuse(send, limit)
+                return await _refuse(send, limit, scope)
             return await self.inner(scope, receive, send)
         if scope.get("method") not in ("POST", "PUT", "PATCH"):
             return await self.inner(scope, receive, send)
@@ -43,7 +51,7 @@ class BodyLimitMiddleware:
                 break
             size += len(message.get("body", b""))
             if size > limit:
-                return await _refuse(send, limit)
+                return await _refuse(send, limit, scope)
             if not message.get("more_body"):
                 break
 

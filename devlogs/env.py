@@ -4,6 +4,7 @@ A value that cannot be parsed raises ImproperlyConfigured at start-up rather
 than silently falling back, so a typo in a deployment never goes unnoticed.
 """
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -61,4 +62,23 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = os.environ.get(name, "").strip().lower() or default
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {sorted(choices)}")
+    return value
+
+
+def env_networks(name: str) -> list:
+    """A comma-separated list of IP networks in CIDR notation (a bare address is a /32 or /128)."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or CIDR network") from None
+    return networks
+
+
+def env_header_name(name: str, default: str) -> str:
+    """An HTTP header name. Underscores are refused: daphne drops such headers (CVE-2015-0219)."""
+    value = env_str(name, default).strip()
+    if not value or not all(c.isascii() and (c.isalnum() or c == "-") for c in value):
+        raise ImproperlyConfigured(f"{name}={value!r} must be a header name of letters, digits and '-'")
     return value

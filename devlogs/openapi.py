@@ -15,6 +15,20 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
                 {"type": "apiKey", "in": "header", "name": "X-API-Key"}]
 
 
+class ClientCertificateScheme(OpenApiAuthenticationExtension):
+    """Left out of the schema: OpenAPI 3.0 has no mutual-TLS scheme, and clients never send the
+    proxy's certificate headers themselves (docs/security.md)."""
+
+    target_class = "accounts.authentication.ClientCertificateAuthentication"
+    name = []
+
+    def get_security_requirement(self, auto_schema):
+        return None
+
+    def get_security_definition(self, auto_schema):
+        return []
+
+
 class ErrorDetail(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField(help_text="stable, machine-readable, e.g. invalid_query")

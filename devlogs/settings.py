@@ -13,7 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from devlogs.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from devlogs.env import env_bool, env_choice, env_float, env_header_name, env_int, env_list, env_networks, env_str
+from devlogs.self_logging import handler_config
 from devlogs.timescale_probe import choose_engine
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,10 +24,35 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env_bool("DEBUG", False)
 
 
+# Production is anything beyond the embedded defaults (a database or queue of its own), unless
+# DEVLOGS_PRODUCTION says otherwise. There, with DEBUG off, we refuse to start on a weak or
+# per-process secret key or on unset ALLOWED_HOSTS, and cookies and HTTPS are strict.
+DEVLOGS_PRODUCTION = env_bool("DEVLOGS_PRODUCTION",
+                              bool(os.environ.get("DATABASE_URL")) or env_str("DEVLOGS_QUEUE") == "kafka")
+_STRICT = DEVLOGS_PRODUCTION and not DEBUG
+
+
+def _check_secret_key(key: str, source: str) -> str:
+    # The rule Django's deploy check applies (security.W009), enforced instead of warned.
+    if len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
+        raise ImproperlyConfigured(f"{source} is too weak: use at least 50 random characters "
+                                   "(python -c 'import secrets; print(secrets.token_urlsafe(50))').")
+    return key
+
+
 def _secret_key() -> str:
     configured = env_str("SECRET_KEY")
     if configured:
-        return configured
+        return _check_secret_key(configured, "SECRET_KEY")
+    key_file = env_str("SECRET_KEY_FILE")
+    if key_file:
+        try:
+            return _check_secret_key(Path(key_file).read_text().strip(), f"SECRET_KEY_FILE {key_file}")
+        except OSError as exc:
+            raise ImproperlyConfigured(f"SECRET_KEY_FILE {key_file} cannot be read: {exc}") from None
+    if _STRICT:
+        # A key generated per process would differ between replicas and sign nothing they share.
+        raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE) in production; see docs/security.md.")
     # Embedded mode: a random key kept beside the data, so sessions survive restarts
     # and no two installs share a key.
     path = DATA_DIR / "secret_key"
@@ -37,6 +63,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+if _STRICT and not env_list("ALLOWED_HOSTS", []):
+    raise ImproperlyConfigured("Set ALLOWED_HOSTS to the host names this server answers to in production.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -52,15 +80,22 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "corsheaders",
+    "csp",
+    "axes",
     "accounts",
     "ingest",
     "processing",
     "logs",
     "shippers",
+    "alerts",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,6 +103,71 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers locked-out logins.
+    "axes.middleware.AxesMiddleware",
+]
+
+# --- Security (docs/security.md) ----------------------------------------------------
+# HTTPS: on by default in production. Behind a TLS-terminating proxy, trust its
+# X-Forwarded-Proto only when DEVLOGS_TRUST_X_FORWARDED_PROTO says the proxy sets it.
+if env_bool("DEVLOGS_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _STRICT)
+# Probes and scrapers talk plain HTTP inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _STRICT else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _STRICT)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Joining the browsers' HSTS preload list binds every subdomain for months: the operator's call,
+# so the deploy check's reminder about it (W021) is not a defect of these settings.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _STRICT)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _STRICT)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# The dashboard and admin load nothing from elsewhere; the live tail needs ws(s): to ourselves.
+# Inline styles stay allowed (charts and the admin set style attributes); inline scripts do not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'", "ws:", "wss:"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+# Cross-origin browser access only to the API, and only from origins an operator lists.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(api/v1|v1|otlp|loki|es)/.*$"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "content-encoding", "x-api-key", "idempotency-key",
+                      "x-devlogs-tenant"]
+CORS_ALLOW_CREDENTIALS = False  # keys, not cookies, cross origins
+
+# Login throttling (django-axes): after this many failures for one user name from one
+# address, that pair is locked out for the cool-off time. Counted in the database, so every
+# web replica sees the same count.
+AXES_FAILURE_LIMIT = env_int("DEVLOGS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_float("DEVLOGS_LOGIN_COOLOFF_MINUTES", 15, minimum=0.1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.login_throttle.locked_out"
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = env_int("DEVLOGS_PROXY_COUNT", 0, minimum=0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else [
+    "REMOTE_ADDR"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "devlogs.urls"
@@ -148,6 +248,7 @@ DASHBOARD_INDEX = BASE_DIR / "frontend" / "dist" / "index.html"
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ClientCertificateAuthentication",
         "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -170,6 +271,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ChannelKindEnum": "alerts.models.Channel.Kind", "RuleKindEnum": "alerts.models.Rule.Kind",
+                            "WidgetKindEnum": "dashboards.models.Widget.Kind"},
 }
 
 # --- API keys -------------------------------------------------------------------
@@ -177,6 +280,12 @@ SPECTACULAR_SETTINGS = {
 DEVLOGS_API_KEY_PEPPER = env_str("DEVLOGS_API_KEY_PEPPER", "devlogs-api-key-v1")
 # last_used_at is written at most this often per key, not on every request.
 DEVLOGS_API_KEY_TOUCH_SECONDS = env_int("DEVLOGS_API_KEY_TOUCH_SECONDS", 60, minimum=0)
+
+# --- Client certificates (mTLS at ingest, docs/security.md) --------------------------
+# Certificate headers are believed only from these peers (the TLS-terminating proxies); empty = never.
+DEVLOGS_TRUSTED_PROXIES = env_networks("DEVLOGS_TRUSTED_PROXIES")
+DEVLOGS_CLIENT_CERT_HEADER = env_header_name("DEVLOGS_CLIENT_CERT_HEADER", "X-SSL-Client-Cert")
+DEVLOGS_CLIENT_VERIFY_HEADER = env_header_name("DEVLOGS_CLIENT_VERIFY_HEADER", "X-SSL-Client-Verify")
 
 # --- Ingest limits (documented in docs/ingest.md) ------------------------------------
 DEVLOGS_MAX_BODY_BYTES = env_int("DEVLOGS_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
@@ -186,6 +295,23 @@ DEVLOGS_MAX_MESSAGE_BYTES = env_int("DEVLOGS_MAX_MESSAGE_BYTES", 64 * 1024, mini
 # How long an Idempotency-Key is remembered (a retry later than this stores its lines again).
 DEVLOGS_IDEMPOTENCY_HOURS = env_int("DEVLOGS_IDEMPOTENCY_HOURS", 24, minimum=1)
 DEVLOGS_MAX_ATTRIBUTES_BYTES = env_int("DEVLOGS_MAX_ATTRIBUTES_BYTES", 64 * 1024, minimum=256)
+# How long an ingest process keeps a tenant's compiled redaction policy before re-reading it
+# (a save applies at once in the process that saved it; docs/redaction.md).
+DEVLOGS_REDACTION_CACHE_SECONDS = env_float("DEVLOGS_REDACTION_CACHE_SECONDS", 10.0, minimum=0.0)
+
+# --- Syslog listener: manage.py run_syslog (docs/shippers-bulk-syslog.md) -------------------
+# Addresses are HOST:PORT, or "off". The API key decides the app of messages without their own.
+DEVLOGS_SYSLOG_TCP = env_str("DEVLOGS_SYSLOG_TCP", "127.0.0.1:5140")
+DEVLOGS_SYSLOG_UDP = env_str("DEVLOGS_SYSLOG_UDP", "off")
+DEVLOGS_SYSLOG_API_KEY = env_str("DEVLOGS_SYSLOG_API_KEY")
+DEVLOGS_SYSLOG_TLS_CERT = env_str("DEVLOGS_SYSLOG_TLS_CERT")  # PEM; with it the TCP listener speaks TLS only
+DEVLOGS_SYSLOG_TLS_KEY = env_str("DEVLOGS_SYSLOG_TLS_KEY")
+DEVLOGS_SYSLOG_MAX_MESSAGE_BYTES = env_int("DEVLOGS_SYSLOG_MAX_MESSAGE_BYTES", 128 * 1024, minimum=480)
+DEVLOGS_SYSLOG_IDLE_SECONDS = env_float("DEVLOGS_SYSLOG_IDLE_SECONDS", 300.0, minimum=1)
+DEVLOGS_SYSLOG_BATCH_LINES = env_int("DEVLOGS_SYSLOG_BATCH_LINES", 1000, minimum=1)
+DEVLOGS_SYSLOG_BATCH_WAIT_SECONDS = env_float("DEVLOGS_SYSLOG_BATCH_WAIT_SECONDS", 0.2, minimum=0.0)
+# Past this many lines waiting for the queue, TCP connections stop being read (backpressure).
+DEVLOGS_SYSLOG_MAX_PENDING_LINES = env_int("DEVLOGS_SYSLOG_MAX_PENDING_LINES", 20_000, minimum=1)
 
 # --- Queue --------------------------------------------------------------------------
 DEVLOGS_QUEUE = env_choice("DEVLOGS_QUEUE", "embedded", {"embedded", "kafka"})
@@ -219,6 +345,17 @@ DEVLOGS_BATCH_LINES = env_int("DEVLOGS_BATCH_LINES", 5_000, minimum=1)
 DEVLOGS_BATCH_WAIT_SECONDS = env_float("DEVLOGS_BATCH_WAIT_SECONDS", 0.5, minimum=0.0)
 # Embedded mode runs the processor as a thread of the server unless told otherwise.
 DEVLOGS_PROCESSOR_IN_SERVER = env_bool("DEVLOGS_PROCESSOR_IN_SERVER", DEVLOGS_QUEUE == "embedded")
+# Alert rules are evaluated by a thread of the server in the embedded mode; production runs
+# `manage.py run_alerts` (one or more, they share the work).
+DEVLOGS_ALERTS_IN_SERVER = env_bool("DEVLOGS_ALERTS_IN_SERVER", DEVLOGS_PROCESSOR_IN_SERVER)
+
+# --- Health (docs/deploy.md#health) ------------------------------------------------------------
+# Worker roles (processor, alerts, syslog) answer /healthz and /readyz on this port; 0 = no listener.
+DEVLOGS_HEALTH_PORT = env_int("DEVLOGS_HEALTH_PORT", 0, minimum=0)
+# Each readiness check (database, queue, channel layer) gets this long to answer.
+DEVLOGS_HEALTH_TIMEOUT_SECONDS = env_float("DEVLOGS_HEALTH_TIMEOUT_SECONDS", 2.0, minimum=0.1)
+# A worker whose main loop has not ticked for this long is reported dead (its liveness fails).
+DEVLOGS_HEALTH_STALL_SECONDS = env_float("DEVLOGS_HEALTH_STALL_SECONDS", 120.0, minimum=1.0)
 
 # --- Live feed (Channels) --------------------------------------------------------------
 DEVLOGS_CHANNEL_LAYER = env_str("DEVLOGS_CHANNEL_LAYER", "memory://")
@@ -236,12 +373,63 @@ elif DEVLOGS_CHANNEL_LAYER.startswith(("redis://", "rediss://")):
 else:
     raise ImproperlyConfigured("DEVLOGS_CHANNEL_LAYER must be memory:// or a redis:// URL")
 
+# Ingest quotas are shared by every ingest process through Redis; without it each process
+# keeps its own (right for the embedded mode's single server). See ingest/quotas.py.
+DEVLOGS_QUOTA_REDIS_URL = env_str(
+    "DEVLOGS_QUOTA_REDIS_URL", DEVLOGS_CHANNEL_LAYER if DEVLOGS_CHANNEL_LAYER.startswith(("redis://", "rediss://")) else "")
+DEVLOGS_QUOTA_REDIS_PREFIX = env_str("DEVLOGS_QUOTA_REDIS_PREFIX", "devlogs:quota")
+
+# Prometheus: /metrics (and the workers' health port). A token keeps tenant names from strangers.
+DEVLOGS_METRICS_TOKEN = env_str("DEVLOGS_METRICS_TOKEN", "")
+
+# --- Alerts (docs/alerts.md) ------------------------------------------------------------------
+# Links in notifications point here (the dashboard's explorer with the rule's query and window).
+DEVLOGS_PUBLIC_URL = env_str("DEVLOGS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Windows end this long before now, so lines still in the queue or the processor's batch are counted.
+DEVLOGS_ALERT_DELAY_SECONDS = env_int("DEVLOGS_ALERT_DELAY_SECONDS", 30, minimum=0)
+DEVLOGS_ALERT_TICK_SECONDS = env_float("DEVLOGS_ALERT_TICK_SECONDS", 5.0, minimum=0.1)
+DEVLOGS_ALERT_HTTP_TIMEOUT_SECONDS = env_float("DEVLOGS_ALERT_HTTP_TIMEOUT_SECONDS", 10.0, minimum=0.5)
+DEVLOGS_ALERT_MAX_ATTEMPTS = env_int("DEVLOGS_ALERT_MAX_ATTEMPTS", 8, minimum=1)
+DEVLOGS_ALERT_RETRY_BASE_SECONDS = env_float("DEVLOGS_ALERT_RETRY_BASE_SECONDS", 10.0, minimum=0.1)
+DEVLOGS_ALERT_RETRY_MAX_SECONDS = env_float("DEVLOGS_ALERT_RETRY_MAX_SECONDS", 3600.0, minimum=1)
+# Refuse webhook targets on private, loopback and link-local addresses (off: self-hosters alert internal hosts).
+DEVLOGS_ALERT_BLOCK_PRIVATE_ADDRESSES = env_bool("DEVLOGS_ALERT_BLOCK_PRIVATE_ADDRESSES", False)
+DEVLOGS_ALERT_SEEN_VALUES_MAX = env_int("DEVLOGS_ALERT_SEEN_VALUES_MAX", 10_000, minimum=1000)
+
+# Email notifications go through Django's email backend.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0, minimum=0.5)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "devlogs@localhost")
+
 # --- Logging: structured events to stdout ----------------------------------------------------
+# Structured JSON to stdout in production (one object per line, for whatever collects stdout),
+# plain text in the embedded mode where a person reads the terminal. See docs/operations.md.
+DEVLOGS_LOG_FORMAT = env_choice("DEVLOGS_LOG_FORMAT", "json" if DEVLOGS_PRODUCTION else "plain", {"json", "plain"})
+# Optionally also ship devlogs' own records into a tenant of its own, through its own handler.
+_SELF_LOG = handler_config(url=env_str("DEVLOGS_SELF_LOG_URL"), api_key=env_str("DEVLOGS_SELF_LOG_API_KEY"),
+                           level=env_choice("DEVLOGS_SELF_LOG_LEVEL", "WARNING",
+                                            {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}),
+                           service=env_str("DEVLOGS_SELF_LOG_SERVICE", "devlogs"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(levelname)s %(name)s %(message)s %(process)d %(threadName)s",
+                 "rename_fields": {"levelname": "level", "name": "logger", "threadName": "thread"},
+                 "timestamp": "time"},
+    },
+    "filters": {"not_about_shipping": {"()": "devlogs.self_logging.NotAboutShipping"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": DEVLOGS_LOG_FORMAT,
+                            "stream": "ext://sys.stdout"}, **_SELF_LOG},
+    "root": {"handlers": ["stdout", *_SELF_LOG], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"},
+                "axes": {"level": "WARNING"}},
 }

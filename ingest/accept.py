@@ -1,9 +1,10 @@
-"""Hand parsed lines to the queue: stamp tenant, app and event ids, publish durably."""
+"""Hand parsed lines to the queue: redact, stamp tenant, app and event ids, publish durably."""
 
 import time
 
 from accounts.models import ApiKey
 from ingest.event_ids import uuid7_strings
+from ingest.redaction import redactor_for_tenant
 from processing.envelope import Envelope, encode
 from processing.queue import Producer
 
@@ -21,7 +22,9 @@ def accept_lines(*, key: ApiKey, lines: list[dict], received_ns: int, producer: 
     """Durably queue `lines` for the key's app. Raises QueueUnavailable; returns when safe.
 
     `event_ids`, when given, holds one id per line index of the request (Idempotency-Key).
+    The tenant's redaction policy rewrites the lines first, so no unredacted text is queued.
     """
+    redactor_for_tenant(key.app.tenant_id).redact_lines(lines)
     fresh = uuid7_strings(len(lines)) if event_ids is None else None
     for position, line in enumerate(lines):
         index = line.pop("index", position)

@@ -6,7 +6,11 @@ own format into normalised lines (see ingest.parsing.normalise_line) and then ca
 """
 
 import logging
+import time
 
+from django.conf import settings
+
+from devlogs import metrics
 from devlogs.errors import ApiError
 from ingest.accept import accept_lines
 from ingest.quotas import QuotaExceeded, admit
@@ -18,21 +22,36 @@ RETRY_AFTER_SECONDS = 5
 
 
 def submit_lines(*, caller, lines: list[dict], received_ns: int, size_bytes: int,
-                 event_ids: list[str] | None = None) -> None:
+                 event_ids: list[str] | None = None, protocol: str = "json") -> None:
     """Queue `lines` for the caller's app, or raise ApiError (429 over quota, 503 queue down).
 
     `size_bytes` is what the request weighs against the tenant's daily byte quota
     (the decompressed body). Returns once the lines are durable.
     """
     key = caller.key
+    tenant = key.app.tenant
+    count = len(lines)
     try:
-        admit(tenant=key.app.tenant, key=key, lines=len(lines), size_bytes=size_bytes)
+        admit(tenant=tenant, key=key, lines=count, size_bytes=size_bytes)
     except QuotaExceeded as exc:
+        metrics.INGEST_REJECTED.labels(tenant.slug, exc.code).inc(count)
         raise ApiError(429, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)}) from None
+    started = time.perf_counter()
     try:
         accept_lines(key=key, lines=lines, received_ns=received_ns, producer=get_producer(), event_ids=event_ids)
     except QueueUnavailable as exc:
-        log.error("queue unavailable, refusing %s lines: %s", len(lines), exc)
+        metrics.INGEST_REJECTED.labels(tenant.slug, "queue_unavailable").inc(count)
+        log.error("queue unavailable, refusing %s lines: %s", count, exc)
         raise ApiError(503, "queue_unavailable",
                        "The queue cannot take lines right now; nothing was accepted. Retry shortly.",
                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
+    metrics.QUEUE_PUBLISH_SECONDS.labels(settings.DEVLOGS_QUEUE).observe(time.perf_counter() - started)
+    metrics.INGEST_LINES.labels(tenant.slug, protocol).inc(count)
+    metrics.INGEST_BYTES.labels(tenant.slug, protocol).inc(size_bytes)
+
+
+def count_rejected_lines(*, caller, codes) -> None:
+    """Count lines a protocol refused one by one (their error codes), for /metrics."""
+    slug = caller.key.app.tenant.slug
+    for code in codes:
+        metrics.INGEST_REJECTED.labels(slug, code).inc()

@@ -19,7 +19,7 @@ from devlogs.openapi import errors
 from ingest.accept import now_ns
 from ingest.idempotency import InvalidIdempotencyKey, check_key, event_ids, first_receipt_ns
 from ingest.parsing import BodyError, Limits, parse_body
-from ingest.submit import submit_lines
+from ingest.submit import count_rejected_lines, submit_lines
 
 log = logging.getLogger("devlogs.ingest")
 
@@ -82,6 +82,7 @@ class IngestView(APIView):
             app_id=caller.key.app_id, key=idempotency_key, received_ns=received_ns,
             count=len(parsed.lines) + len(parsed.rejected))
         rejected = [r.as_dict() for r in parsed.rejected[:MAX_REJECTIONS_LISTED]]
+        count_rejected_lines(caller=caller, codes=(r.code for r in parsed.rejected))
         if not parsed.lines:
             if len(parsed.rejected) == 1:
                 only = parsed.rejected[0]

@@ -26,6 +26,7 @@ from rest_framework import exceptions
 
 from accounts.authentication import KeyPrincipal
 from accounts.scoping import caller_for_key, caller_for_user
+from devlogs import metrics
 from devlogs.errors import ApiError, error_body
 from logs.live import remember_server_loop, tenant_group
 from logs.querylang import matches
@@ -79,6 +80,7 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
         remember_server_loop()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        metrics.LIVE_CLIENTS.labels("websocket").inc()
         self.heartbeat = asyncio.create_task(self._beat())
 
     async def _refusal(self) -> tuple[int, str] | None:
@@ -98,6 +100,8 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         if hasattr(self, "group"):
+            metrics.LIVE_CLIENTS.labels("websocket").dec()
+            metrics.LIVE_SKIPPED.inc(self.skipped)  # never reported to this client
             await self.channel_layer.group_discard(self.group, self.channel_name)
         if hasattr(self, "heartbeat"):
             self.heartbeat.cancel()
@@ -177,4 +181,5 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
     async def _report_skipped(self):
         if self.skipped and self.credit > 0:
             count, self.skipped = self.skipped, 0
+            metrics.LIVE_SKIPPED.inc(count)
             await self.send_json({"type": "skipped", "count": count})

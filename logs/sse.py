@@ -18,6 +18,7 @@ from django.http import StreamingHttpResponse
 from accounts.authentication import raw_key_from_headers
 from accounts.keys import InvalidKey, authenticate_key
 from accounts.scoping import caller_for_key, caller_for_user
+from devlogs import metrics
 from devlogs.errors import ApiError, json_error
 from logs.live import remember_server_loop, tenant_group
 from logs.querylang import matches
@@ -73,6 +74,7 @@ async def _events(search, group: str):
     await layer.group_add(group, channel)
     started = time.monotonic()
     window_start, sent_in_window, skipped = started, 0, 0
+    metrics.LIVE_CLIENTS.labels("sse").inc()
     try:
         yield b"retry: 2000\n: connected\n\n"
         while time.monotonic() - started < SSE_MAX_SECONDS:
@@ -92,10 +94,13 @@ async def _events(search, group: str):
                 skipped += len(entries) - max(room, 0)
                 entries = entries[-room:] if room > 0 else []
             if skipped and room > 0:
+                metrics.LIVE_SKIPPED.inc(skipped)
                 yield _event("skipped", {"count": skipped})
                 skipped = 0
             if entries:
                 sent_in_window += len(entries)
                 yield _event("entries", entries)
     finally:
+        metrics.LIVE_CLIENTS.labels("sse").dec()
+        metrics.LIVE_SKIPPED.inc(skipped)
         await layer.group_discard(group, channel)

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.audit import record
 from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
 from devlogs.openapi import SEARCH_PARAMETERS, Entry, errors, page_of
@@ -106,7 +107,7 @@ def _entry_row(caller, event_id: uuid.UUID):
 class EntryView(ReadView):
     """GET /api/v1/logs/<id>: one entry."""
 
-    @extend_schema(responses={200: Entry, **errors(403, 404)})
+    @extend_schema(operation_id="logs_entry", responses={200: Entry, **errors(403, 404)})
     def get(self, request, event_id: uuid.UUID):
         caller = caller_for_request(request)
         row = _entry_row(caller, event_id)
@@ -196,6 +197,12 @@ class ExportView(ReadView):
         if fmt not in ("ndjson", "csv"):
             raise ApiError(400, "invalid_format", "'format' is 'ndjson' or 'csv'.", field="format")
         gzip = "gzip" in request.headers.get("Accept-Encoding", "") or params.get("gzip") in ("1", "true")
+        caller = search.caller
+        # Exports take data out of devlogs: who took what is audited, like deletes.
+        record(tenant=caller.tenant, actor=caller.actor, action="logs.exported", format=fmt,
+               q=params.get("q", ""), since=search.since.isoformat() if search.since else None,
+               until=search.until.isoformat() if search.until else None, app=params.get("app"),
+               level=params.get("level"))
         response = StreamingHttpResponse(
             export.stream(search, fmt=fmt, newest_first=_newest_first(params), gzip=gzip),
             content_type="application/x-ndjson" if fmt == "ndjson" else "text/csv; charset=utf-8")

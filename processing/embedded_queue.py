@@ -141,6 +141,10 @@ class EmbeddedQueue(Producer, Consumer):
     def pending_lines(self) -> int:
         return self._conn.execute("SELECT COALESCE(SUM(lines), 0) FROM messages").fetchone()[0]
 
+    def lag_by_partition(self) -> dict[str, int]:
+        """Messages not yet acknowledged (the embedded queue is one partition)."""
+        return {"embedded": self._conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]}
+
     def dead_letters(self) -> list[dict]:
         rows = self._conn.execute(
             "SELECT id, key, value, lines, error, source_id, failed_at FROM dead_letters ORDER BY id").fetchall()

@@ -18,6 +18,7 @@ from confluent_kafka import Consumer as RdConsumer
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from confluent_kafka import Producer as RdProducer
 
+from devlogs import metrics
 from processing.queue import Consumer, Message, Producer, QueueUnavailable
 
 log = logging.getLogger("devlogs.kafka")
@@ -71,6 +72,7 @@ class KafkaProducer(Producer):
     def _poll_forever(self) -> None:
         while not self._closing.is_set():
             self._producer.poll(0.1)
+            metrics.PRODUCER_QUEUE_DEPTH.set(len(self._producer))
 
     @staticmethod
     def _on_error(err) -> None:
@@ -218,15 +220,19 @@ class KafkaConsumer(Consumer):
 
     def lag(self) -> int | None:
         """Messages between the committed position and the end of the assigned partitions (None when unknown)."""
-        total = 0
         try:
-            for tp in self._consumer.position(self._consumer.assignment()):
-                low, high = self._consumer.get_watermark_offsets(tp, timeout=1, cached=True)
-                position = tp.offset if tp.offset >= 0 else low
-                total += max(high - position, 0)
+            return sum(self.lag_by_partition().values())
         except (KafkaException, RuntimeError):
             return None
-        return total
+
+    def lag_by_partition(self) -> dict[str, int]:
+        """"<topic>/<partition>" → messages between this consumer's position and the partition's end."""
+        lags = {}
+        for tp in self._consumer.position(self._consumer.assignment()):
+            low, high = self._consumer.get_watermark_offsets(tp, timeout=1, cached=True)
+            position = tp.offset if tp.offset >= 0 else low
+            lags[f"{tp.topic}/{tp.partition}"] = max(high - position, 0)
+        return lags
 
     def close(self) -> None:
         self._commit_offsets(dict(self._uncommitted))

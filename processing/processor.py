@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django import db
 
+from devlogs import metrics
 from processing.envelope import Envelope, PoisonMessage, decode
 from processing.queue import Consumer, Message
 
@@ -52,6 +53,7 @@ class Processor:
     backoff_max: float = 30.0
     stats: Stats = field(default_factory=Stats)
     report_every: float = 30.0
+    _lag_gauged_at: float = 0.0
 
     def run(self) -> Stats:
         """Process until `stop` is set; the batch in flight is finished first."""
@@ -74,8 +76,10 @@ class Processor:
         if not messages:
             return 0
         envelopes, good = self._decode(messages)
+        write_started = time.monotonic()
         if envelopes and not self._write_with_retry(envelopes, good):
             return 0  # stopping during an outage: nothing acknowledged, all will be re-delivered
+        metrics.PROCESSOR_WRITE_SECONDS.observe(time.monotonic() - write_started)
         # Every message is now stored or set aside in the dead-letter store: acknowledge them all.
         started = time.monotonic()
         self.consumer.commit(messages)
@@ -83,6 +87,9 @@ class Processor:
         lines = sum(len(e.lines) for e in envelopes)
         self.stats.batches += 1
         self.stats.lines += lines
+        metrics.PROCESSOR_BATCH_LINES.observe(lines)
+        metrics.PROCESSOR_LINES.inc(lines)
+        self._gauge_lag()
         log.debug("batch stored lines=%s messages=%s", lines, len(messages))
         if self.publish is not None and envelopes:
             try:
@@ -141,6 +148,7 @@ class Processor:
                 isolate = True
             except Exception as exc:
                 self.stats.retries += 1
+                metrics.PROCESSOR_RETRIES.inc()
                 log.warning("write failed, retrying in %.1fs: %s", delay, exc)
                 db.connections.close_all()
                 if self.stop.wait(delay * random.uniform(0.5, 1.5)):
@@ -165,6 +173,22 @@ class Processor:
         log.error("dead-lettering message key=%s lines=%s: %s", message.key, message.lines, error)
         self.consumer.dead_letter(message, error)
         self.stats.dead_letters += 1
+        metrics.PROCESSOR_DEAD_LETTERS.inc()
+
+    def _gauge_lag(self) -> None:
+        # At most every few seconds: asking the broker for watermarks is not free.
+        now = time.monotonic()
+        if now - self._lag_gauged_at < 5:
+            return
+        self._lag_gauged_at = now
+        by_partition = getattr(self.consumer, "lag_by_partition", None)
+        if by_partition is None:
+            return
+        try:
+            for partition, lag in by_partition().items():
+                metrics.PROCESSOR_LAG.labels(partition).set(lag)
+        except Exception:  # metrics never stop the pipeline
+            log.debug("lag gauge failed", exc_info=True)
 
     def _report(self) -> None:
         """Log throughput since the last report, batch size, commit latency and lag."""

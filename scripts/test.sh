@@ -37,6 +37,10 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
     || echo "=== Chromium could not be installed"
 fi
 
+# kustomize and docker compose for tests/test_deploy_manifests.py, built once from their Go modules
+# and cached in ~/.cache/devlogs-tools (the schema validators come with requirements.txt).
+scripts/validate-deploy.sh install || echo "=== deployment validators could not be installed"
+
 # Test-only TimescaleDB (PGlite build) for tests/test_timescale.py.
 lock_hash=$(sha256sum tests/timescale/package-lock.json | cut -d' ' -f1)
 if [ "$(cat tests/timescale/node_modules/.lock.sha256 2>/dev/null)" != "$lock_hash" ]; then

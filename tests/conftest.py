@@ -46,6 +46,16 @@ def client():
     return APIClient()
 
 
+@pytest.fixture(autouse=True)
+def fresh_quotas():
+    """Each test starts with empty quota buckets (ids repeat between tests)."""
+    from ingest.quotas import reset_limiter
+
+    reset_limiter()
+    yield
+    reset_limiter()
+
+
 # --- queue and processor ------------------------------------------------------------------
 
 @pytest.fixture
@@ -147,14 +157,16 @@ class Address(str):
 
 
 @contextlib.contextmanager
-def running_server(tmp_path, **env):
-    """A real daphne server process on a free port; yields its host:port (an Address)."""
-    port = free_port()
+def running_server(tmp_path, *, port: int | None = None, **env):
+    """A real daphne server process on a free port (or `port`); yields its host:port (an Address)."""
+    port = port or free_port()
     log_path = tmp_path / f"server-{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                  "devlogs.asgi:application"], cwd=ROOT,
-                                env=child_env(tmp_path, DEVLOGS_BATCH_WAIT_SECONDS="0.05", **env),
+                                env=child_env(tmp_path, **{"DEVLOGS_BATCH_WAIT_SECONDS": "0.05",
+                                                           # tests evaluate alert rules themselves
+                                                           "DEVLOGS_ALERTS_IN_SERVER": "0", **env}),
                                 stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30

@@ -245,4 +245,63 @@ describe('App', () => {
       expect(new Headers(last[1]?.headers).get('X-Devlogs-Tenant')).toBe('acme');
     });
   });
+
+  it('opens a shared dashboard link in the dashboard\'s own range and keeps it in the URL', async () => {
+    const uid = '0b5c9a7e-1111-4222-8333-444455556666';
+    window.history.replaceState(null, '', `/?tenant=demo&view=dashboard&dashboard=${uid}`);
+    const fetchMock = vi.fn<typeof fetch>(async (input) => {
+      const url = new URL(String(input), 'http://localhost');
+      if (url.pathname === '/api/v1/me') return jsonResponse(ME);
+      if (url.pathname === '/api/v1/apps') return jsonResponse({ results: [] });
+      if (url.pathname === `/api/v1/dashboards/${uid}`) {
+        return jsonResponse({
+          uid,
+          name: 'Checkout',
+          description: '',
+          time_range: { range: '6h' },
+          url: '',
+          created_by: '',
+          created_at: '',
+          updated_at: '',
+          widgets: [{ id: 1, title: 'Errors', kind: 'single_number', query: 'level:error', split_by: '', options: {}, x: 0, y: 0, w: 3, h: 2 }],
+        });
+      }
+      if (url.pathname.endsWith('/widgets/1/data')) {
+        return jsonResponse({ kind: 'single_number', since: '2026-11-29T06:00:00Z', until: '2026-11-29T12:00:00Z', data: { value: 7 } });
+      }
+      return jsonResponse({ error: { status: 404, code: 'not_found', message: 'Not found' } }, 404);
+    });
+    vi.stubGlobal('fetch', fetchMock);
+    render(<App />);
+    expect(await screen.findByTestId('widget-number')).toHaveTextContent('7');
+    expect(screen.getByTestId('tab-dashboards')).toHaveClass('active');
+    const params = new URLSearchParams(window.location.search);
+    expect(Object.fromEntries(params)).toEqual({ view: 'dashboard', dashboard: uid, tenant: 'demo', range: '6h' });
+    const dataUrls = fetchMock.mock.calls.map((c) => new URL(String(c[0]), 'http://localhost')).filter((u) => u.pathname.endsWith('/data'));
+    expect(dataUrls).toHaveLength(1);
+    const span = Date.parse(dataUrls[0].searchParams.get('until') ?? '') - Date.parse(dataUrls[0].searchParams.get('since') ?? '');
+    expect(span).toBe(6 * 3_600_000);
+  });
+
+  it('has tabs for dashboards and alerts, and viewers get no Apps & keys tab', async () => {
+    const user = userEvent.setup();
+    const viewer = { ...ME, tenant: { ...ME.tenant, role: 'viewer' }, tenants: [{ slug: 'demo', name: 'Demo', role: 'viewer' }] };
+    const fetchMock = routeFetch(() => jsonResponse({ results: [], next_cursor: null }), () => jsonResponse(viewer));
+    const explorer = fetchMock.getMockImplementation()!;
+    fetchMock.mockImplementation(async (input, init) => {
+      const path = new URL(String(input), 'http://localhost').pathname;
+      if (['/api/v1/alerts/rules', '/api/v1/alerts/channels', '/api/v1/dashboards'].includes(path)) return jsonResponse([]);
+      return explorer(input, init);
+    });
+    render(<App />);
+    await user.click(await screen.findByTestId('tab-alerts'));
+    expect(await screen.findByTestId('alerts-page')).toBeInTheDocument();
+    expect(window.location.search).toBe('?view=alerts');
+    expect(screen.getByTestId('read-only-note')).toBeInTheDocument();
+    expect(screen.queryByTestId('tab-keys')).not.toBeInTheDocument();
+    await user.click(screen.getByTestId('tab-dashboards'));
+    expect(await screen.findByTestId('dashboards-page')).toBeInTheDocument();
+    expect(window.location.search).toBe('?view=dashboards');
+    expect(screen.queryByTestId('create-dashboard')).not.toBeInTheDocument();
+  });
 });

@@ -9,7 +9,7 @@ import { addTerm } from './query';
 import { attributeKeysOf, attributeValuesOf, type SuggestContext } from './suggest';
 import { resolveRange, type TimeRange } from './timeRange';
 import type { Me } from './types';
-import { Header, canManage, roleOf } from './components/Header';
+import { Header, canManage, canWrite, roleOf } from './components/Header';
 import { QueryBar } from './components/QueryBar';
 import { TimeRangePicker } from './components/TimeRangePicker';
 import { LiveToggle } from './components/LiveToggle';
@@ -20,6 +20,10 @@ import { SavedSearches } from './components/SavedSearches';
 import { ExportLinks } from './components/ExportLinks';
 import { AppsKeysPage } from './components/AppsKeysPage';
 import { SignedOut } from './components/SignedOut';
+import { AlertsPage } from './components/alerts/AlertsPage';
+import { DashboardsPage } from './components/dashboards/DashboardsPage';
+import { DashboardView } from './components/dashboards/DashboardView';
+import { storedToRange } from './components/dashboards/layout';
 
 type Session =
   | { kind: 'loading' }
@@ -92,6 +96,10 @@ export default function App({ createSocket }: AppProps = {}) {
     [setUrl],
   );
   const setRange = useCallback((range: TimeRange) => setUrl({ range }), [setUrl]);
+  const setDashboardRange = useCallback(
+    (range: TimeRange, opts?: { replace?: boolean }) => setUrl({ range }, opts),
+    [setUrl],
+  );
   const zoom = useCallback((range: TimeRange) => setUrl({ range, live: false }), [setUrl]);
 
   // Autocomplete: app slugs (once per tenant), facet values, attribute keys/values of the loaded entries.
@@ -127,9 +135,9 @@ export default function App({ createSocket }: AppProps = {}) {
         me={me}
         theme={theme}
         onTheme={setTheme}
-        onTenant={(tenant) => setUrl({ tenant, live: false })}
+        onTenant={(tenant) => setUrl({ tenant, live: false, dashboard: '' })}
         view={url.view}
-        onView={(view) => setUrl({ view })}
+        onView={(view) => setUrl({ view, dashboard: '' })}
       />
       <main className="app-main">
         {session.kind === 'loading' && (
@@ -146,6 +154,28 @@ export default function App({ createSocket }: AppProps = {}) {
         {me && url.view === 'keys' && canManage(me) && <AppsKeysPage reloadKey={me.tenant.slug} />}
         {me && url.view === 'keys' && !canManage(me) && (
           <div className="list-note">Only owners and admins manage apps and keys.</div>
+        )}
+        {me && url.view === 'alerts' && (
+          <AlertsPage canWrite={canWrite(me)} canManage={canManage(me)} tenant={me.tenant.slug} />
+        )}
+        {me && url.view === 'dashboards' && !url.dashboard && (
+          <DashboardsPage
+            canWrite={canWrite(me)}
+            tenant={me.tenant.slug}
+            onOpen={(dashboard, timeRange) => setUrl({ dashboard, range: storedToRange(timeRange), live: false })}
+          />
+        )}
+        {me && url.view === 'dashboards' && url.dashboard && (
+          <DashboardView
+            key={`${me.tenant.slug}/${url.dashboard}`}
+            uid={url.dashboard}
+            range={url.range}
+            onRange={setDashboardRange}
+            onBack={() => setUrl({ dashboard: '' })}
+            canWrite={canWrite(me)}
+            tenant={me.tenant.slug}
+            createSocket={createSocket}
+          />
         )}
         {onLogs && me && (
           <>

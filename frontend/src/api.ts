@@ -11,6 +11,21 @@ import type {
   Me,
   SavedSearch,
   SavedSearchInput,
+  AlertEventsPage,
+  AlertRule,
+  AlertRuleInput,
+  Channel,
+  ChannelInput,
+  Cell,
+  Dashboard,
+  DashboardSummary,
+  RotatedKey,
+  RulePreview,
+  StoredRange,
+  Usage,
+  Widget,
+  WidgetData,
+  WidgetInput,
 } from './types';
 
 /** An error from the API, carrying the backend's `error` object when there was one. */
@@ -42,6 +57,11 @@ export class ApiError extends Error {
 
   get isUnauthorized(): boolean {
     return this.status === 401 || this.code === 'not_authenticated';
+  }
+
+  /** The caller's role (or key) does not allow this. */
+  get isForbidden(): boolean {
+    return this.status === 403 || this.code === 'permission_denied';
   }
 }
 
@@ -236,14 +256,21 @@ export function updateSavedSearch(id: number, patch: Partial<SavedSearchInput>):
   return requestJson<SavedSearch>(`${API_BASE}/saved-searches/${id}`, { method: 'PATCH', body: JSON.stringify(patch) });
 }
 
-export async function deleteSavedSearch(id: number): Promise<void> {
+export function deleteSavedSearch(id: number): Promise<void> {
+  return requestNoContent(`${API_BASE}/saved-searches/${id}`, { method: 'DELETE' });
+}
+
+/** A request whose success has no body (DELETE → 204); errors as in requestJson. */
+export async function requestNoContent(path: string, init: RequestInit = {}): Promise<void> {
+  const method = (init.method ?? 'DELETE').toUpperCase();
+  const headers = new Headers(init.headers);
+  headers.set('Accept', 'application/json');
   const token = getCsrfToken();
-  const headers = new Headers({ Accept: 'application/json' });
   if (token) headers.set('X-CSRFToken', token);
-  if (currentTenant) headers.set(TENANT_HEADER, currentTenant);
+  if (currentTenant && !headers.has(TENANT_HEADER)) headers.set(TENANT_HEADER, currentTenant);
   let response: Response;
   try {
-    response = await fetch(`${API_BASE}/saved-searches/${id}`, { method: 'DELETE', headers, credentials: 'same-origin' });
+    response = await fetch(path, { ...init, method, headers, credentials: 'same-origin' });
   } catch (e) {
     throw new ApiError(0, 'network_error', `Network error: ${(e as Error)?.message ?? 'request failed'}`);
   }
@@ -254,7 +281,9 @@ export async function deleteSavedSearch(id: number): Promise<void> {
     } catch {
       /* not JSON */
     }
-    if (isApiErrorBody(body)) throw new ApiError(body.error.status ?? response.status, body.error.code, body.error.message);
+    if (isApiErrorBody(body)) {
+      throw new ApiError(body.error.status ?? response.status, body.error.code, body.error.message, body.error.field ?? null);
+    }
     throw new ApiError(response.status, 'http_error', `Request failed (${response.status})`);
   }
 }
@@ -273,6 +302,134 @@ export function createKey(input: { app: string; scopes: string[]; name: string }
 
 export function revokeKey(id: number): Promise<ApiKeyInfo> {
   return requestJson<ApiKeyInfo>(`${API_BASE}/keys/${id}/revoke`, { method: 'POST' });
+}
+
+/** Replaces an active key; the old one keeps working for `graceHours`. The new key is in the answer, once. */
+export function rotateKey(id: number, graceHours: number): Promise<RotatedKey> {
+  return requestJson<RotatedKey>(`${API_BASE}/keys/${id}/rotate`, {
+    method: 'POST',
+    body: JSON.stringify({ grace_hours: graceHours }),
+  });
+}
+
+export function getUsage(): Promise<Usage> {
+  return requestJson<Usage>(`${API_BASE}/usage`);
+}
+
+// --- alerts ---------------------------------------------------------------------------------------
+
+const ALERTS = `${API_BASE}/alerts`;
+
+export function listRules(): Promise<AlertRule[]> {
+  return requestJson<AlertRule[]>(`${ALERTS}/rules`);
+}
+
+export function createRule(input: AlertRuleInput): Promise<AlertRule> {
+  return requestJson<AlertRule>(`${ALERTS}/rules`, { method: 'POST', body: JSON.stringify(input) });
+}
+
+/** Edit a rule; also how it is muted (`muted_until`: a time) and unmuted (`muted_until: null`). */
+export function updateRule(id: number, patch: Partial<AlertRuleInput> & { muted_until?: string | null }): Promise<AlertRule> {
+  return requestJson<AlertRule>(`${ALERTS}/rules/${id}`, { method: 'PATCH', body: JSON.stringify(patch) });
+}
+
+export function deleteRule(id: number): Promise<void> {
+  return requestNoContent(`${ALERTS}/rules/${id}`, { method: 'DELETE' });
+}
+
+export function previewRule(input: Partial<AlertRuleInput>): Promise<RulePreview> {
+  return requestJson<RulePreview>(`${ALERTS}/preview`, { method: 'POST', body: JSON.stringify(input) });
+}
+
+export function listAlertEvents(opts: { rule?: number; cursor?: string | null; limit?: number } = {}): Promise<AlertEventsPage> {
+  const p = new URLSearchParams();
+  if (opts.rule !== undefined) p.set('rule', String(opts.rule));
+  if (opts.cursor) p.set('cursor', opts.cursor);
+  if (opts.limit !== undefined) p.set('limit', String(opts.limit));
+  const s = p.toString();
+  return requestJson<AlertEventsPage>(`${ALERTS}/events${s ? `?${s}` : ''}`);
+}
+
+export function listChannels(): Promise<Channel[]> {
+  return requestJson<Channel[]>(`${ALERTS}/channels`);
+}
+
+export function createChannel(input: ChannelInput): Promise<Channel> {
+  return requestJson<Channel>(`${ALERTS}/channels`, { method: 'POST', body: JSON.stringify(input) });
+}
+
+export function updateChannel(id: number, patch: Partial<ChannelInput>): Promise<Channel> {
+  return requestJson<Channel>(`${ALERTS}/channels/${id}`, { method: 'PATCH', body: JSON.stringify(patch) });
+}
+
+export function deleteChannel(id: number): Promise<void> {
+  return requestNoContent(`${ALERTS}/channels/${id}`, { method: 'DELETE' });
+}
+
+export function rotateChannelSecret(id: number): Promise<Channel> {
+  return requestJson<Channel>(`${ALERTS}/channels/${id}/rotate-secret`, { method: 'POST' });
+}
+
+export function testChannel(id: number): Promise<{ ok: boolean; status: number | null }> {
+  return requestJson<{ ok: boolean; status: number | null }>(`${ALERTS}/channels/${id}/test`, { method: 'POST' });
+}
+
+// --- dashboards -----------------------------------------------------------------------------------
+
+const DASHBOARDS = `${API_BASE}/dashboards`;
+
+export function listDashboards(): Promise<DashboardSummary[]> {
+  return requestJson<DashboardSummary[]>(DASHBOARDS);
+}
+
+export function createDashboard(input: { name: string; description?: string; time_range?: StoredRange; widgets?: WidgetInput[] }): Promise<Dashboard> {
+  return requestJson<Dashboard>(DASHBOARDS, { method: 'POST', body: JSON.stringify(input) });
+}
+
+export function getDashboard(uid: string, init: RequestInit = {}): Promise<Dashboard> {
+  return requestJson<Dashboard>(`${DASHBOARDS}/${encodeURIComponent(uid)}`, init);
+}
+
+export function updateDashboard(uid: string, patch: { name?: string; description?: string; time_range?: StoredRange }): Promise<Dashboard> {
+  return requestJson<Dashboard>(`${DASHBOARDS}/${encodeURIComponent(uid)}`, { method: 'PATCH', body: JSON.stringify(patch) });
+}
+
+export function deleteDashboard(uid: string): Promise<void> {
+  return requestNoContent(`${DASHBOARDS}/${encodeURIComponent(uid)}`, { method: 'DELETE' });
+}
+
+/** Moves and resizes widgets in one request (the layout editor's Save). */
+export function saveLayout(uid: string, widgets: Array<Cell & { id: number }>): Promise<Dashboard> {
+  return requestJson<Dashboard>(`${DASHBOARDS}/${encodeURIComponent(uid)}/layout`, {
+    method: 'PUT',
+    body: JSON.stringify({ widgets }),
+  });
+}
+
+export function createWidget(uid: string, input: WidgetInput): Promise<Widget> {
+  return requestJson<Widget>(`${DASHBOARDS}/${encodeURIComponent(uid)}/widgets`, { method: 'POST', body: JSON.stringify(input) });
+}
+
+export function updateWidget(uid: string, id: number, patch: Partial<WidgetInput>): Promise<Widget> {
+  return requestJson<Widget>(`${DASHBOARDS}/${encodeURIComponent(uid)}/widgets/${id}`, {
+    method: 'PATCH',
+    body: JSON.stringify(patch),
+  });
+}
+
+export function deleteWidget(uid: string, id: number): Promise<void> {
+  return requestNoContent(`${DASHBOARDS}/${encodeURIComponent(uid)}/widgets/${id}`, { method: 'DELETE' });
+}
+
+/** A widget's numbers for a range: a preset (`range`) or since/until. */
+export function getWidgetData(
+  uid: string,
+  id: number,
+  range: { range: string } | { since: string; until: string },
+  init: RequestInit = {},
+): Promise<WidgetData> {
+  const p = new URLSearchParams(range as Record<string, string>);
+  return requestJson<WidgetData>(`${DASHBOARDS}/${encodeURIComponent(uid)}/widgets/${id}/data?${p}`, init);
 }
 
 /** Human text for anything thrown by the API layer. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLocalTime, parseTime } from './format';
+import { formatBytes, formatCount, formatDuration, formatLocalTime, parseTime } from './format';
 
 describe('formatLocalTime', () => {
   it('formats in the local zone (UTC in tests) with milliseconds', () => {
@@ -11,5 +11,19 @@ describe('formatLocalTime', () => {
   it('returns the raw text when it cannot parse', () => {
     expect(formatLocalTime('yesterday')).toBe('yesterday');
     expect(parseTime('')).toBeNull();
+  });
+});
+
+describe('number formats', () => {
+  it('groups counts, scales bytes and names durations', () => {
+    expect(formatCount(1234567)).toBe('1,234,567');
+    expect(formatCount(12)).toBe('12');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(20 * 1024 * 1024)).toBe('20.0 MiB');
+    expect(formatDuration(300)).toBe('5m');
+    expect(formatDuration(7200)).toBe('2h');
+    expect(formatDuration(172800)).toBe('2d');
+    expect(formatDuration(90)).toBe('90s');
   });
 });

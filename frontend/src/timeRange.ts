@@ -1,7 +1,13 @@
 /** Time ranges for the explorer: relative presets (stay relative in the URL) or an absolute window. */
 
-export const PRESETS = ['5m', '15m', '1h', '24h', '7d'] as const;
-export type Preset = (typeof PRESETS)[number];
+/** Every relative range the URL may carry (the dashboards' API knows the same set). */
+export const ALL_PRESETS = ['5m', '15m', '30m', '1h', '3h', '6h', '12h', '24h', '2d', '7d', '30d'] as const;
+export type Preset = (typeof ALL_PRESETS)[number];
+
+/** The explorer's buttons. */
+export const PRESETS: readonly Preset[] = ['5m', '15m', '1h', '24h', '7d'];
+/** The dashboards' buttons: longer views are common there. */
+export const DASHBOARD_PRESETS: readonly Preset[] = ['15m', '1h', '6h', '24h', '7d', '30d'];
 
 export type TimeRange = { kind: 'relative'; preset: Preset } | { kind: 'absolute'; since: string; until: string };
 
@@ -10,7 +16,7 @@ export const DEFAULT_RANGE: TimeRange = { kind: 'relative', preset: '24h' };
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function isPreset(value: unknown): value is Preset {
-  return typeof value === 'string' && (PRESETS as readonly string[]).includes(value);
+  return typeof value === 'string' && (ALL_PRESETS as readonly string[]).includes(value);
 }
 
 export function presetMs(preset: Preset): number {

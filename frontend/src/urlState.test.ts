@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STATE, parseExplorerState, serializeExplorerState, type ExplorerState } from './urlState';
+import { DEFAULT_STATE, hasRangeParam, parseExplorerState, serializeExplorerState, type ExplorerState } from './urlState';
 
 describe('URL state', () => {
   it('round-trips query, relative range and live', () => {
@@ -17,6 +17,7 @@ describe('URL state', () => {
       live: false,
       tenant: 'acme',
       view: 'logs',
+      dashboard: '',
     };
     expect(parseExplorerState(serializeExplorerState(s))).toEqual(s);
   });
@@ -26,5 +27,19 @@ describe('URL state', () => {
     expect(parseExplorerState('')).toEqual(DEFAULT_STATE);
     expect(parseExplorerState('?range=3y&since=x&until=y&live=yes')).toEqual(DEFAULT_STATE);
     expect(parseExplorerState('?view=keys').view).toBe('keys');
+    expect(parseExplorerState('?view=nonsense').view).toBe('logs');
+  });
+
+  it('reads the server\'s dashboard share link and writes the range into a dashboard link', () => {
+    const shared = parseExplorerState('?tenant=acme&view=dashboard&dashboard=0b5c');
+    expect(shared).toMatchObject({ view: 'dashboards', dashboard: '0b5c', tenant: 'acme' });
+    expect(hasRangeParam('?tenant=acme&view=dashboard&dashboard=0b5c')).toBe(false);
+    const search = serializeExplorerState({ ...shared, range: { kind: 'relative', preset: '24h' } });
+    expect(search).toBe('?view=dashboard&dashboard=0b5c&tenant=acme&range=24h');
+    expect(hasRangeParam(search)).toBe(true);
+    expect(parseExplorerState(search)).toEqual({ ...shared, range: { kind: 'relative', preset: '24h' } });
+    // the list of dashboards and the alerts page
+    expect(serializeExplorerState({ ...DEFAULT_STATE, view: 'dashboards' })).toBe('?view=dashboards');
+    expect(parseExplorerState('?view=alerts').view).toBe('alerts');
   });
 });

@@ -8,11 +8,35 @@ export interface ExplorerState {
   live: boolean;
   /** Tenant slug chosen with the switcher ('' = the session's default tenant). */
   tenant: string;
-  /** 'logs' (explorer) or 'keys' (apps & keys page). */
-  view: 'logs' | 'keys';
+  /** 'logs' (explorer), 'keys' (apps & keys), 'alerts', or 'dashboards' (the list, or one with `dashboard`). */
+  view: View;
+  /** The open dashboard's uid ('' = the list). */
+  dashboard: string;
 }
 
-export const DEFAULT_STATE: ExplorerState = { q: '', range: DEFAULT_RANGE, live: false, tenant: '', view: 'logs' };
+export const VIEWS = ['logs', 'keys', 'alerts', 'dashboards'] as const;
+export type View = (typeof VIEWS)[number];
+
+export const DEFAULT_STATE: ExplorerState = {
+  q: '',
+  range: DEFAULT_RANGE,
+  live: false,
+  tenant: '',
+  view: 'logs',
+  dashboard: '',
+};
+
+function parseView(value: string | null): View {
+  // The server's share links say view=dashboard&dashboard=<uid>.
+  if (value === 'dashboard') return 'dashboards';
+  return (VIEWS as readonly string[]).includes(value ?? '') ? (value as View) : 'logs';
+}
+
+/** Whether a query string names a time range itself (else a dashboard shows its own). */
+export function hasRangeParam(search: string): boolean {
+  const p = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
+  return p.has('range') || (p.has('since') && p.has('until'));
+}
 
 export function parseExplorerState(search: string): ExplorerState {
   const p = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
@@ -30,18 +54,24 @@ export function parseExplorerState(search: string): ExplorerState {
     range,
     live: p.get('live') === '1',
     tenant: p.get('tenant') ?? '',
-    view: p.get('view') === 'keys' ? 'keys' : 'logs',
+    view: parseView(p.get('view')),
+    dashboard: parseView(p.get('view')) === 'dashboards' ? p.get('dashboard') ?? '' : '',
   };
 }
 
 /** Query string ('' or '?…') for a state; defaults are left out. */
 export function serializeExplorerState(state: ExplorerState): string {
   const p = new URLSearchParams();
-  if (state.view !== 'logs') p.set('view', state.view);
+  const onDashboard = state.view === 'dashboards' && state.dashboard !== '';
+  if (onDashboard) {
+    p.set('view', 'dashboard');
+    p.set('dashboard', state.dashboard);
+  } else if (state.view !== 'logs') p.set('view', state.view);
   if (state.tenant) p.set('tenant', state.tenant);
-  if (state.q.trim()) p.set('q', state.q.trim());
+  if (state.q.trim() && !onDashboard) p.set('q', state.q.trim());
   if (state.range.kind === 'relative') {
-    if (state.range.preset !== (DEFAULT_RANGE as { preset: string }).preset) p.set('range', state.range.preset);
+    // A dashboard link always names its range: without one it opens in the dashboard's own.
+    if (onDashboard || state.range.preset !== (DEFAULT_RANGE as { preset: string }).preset) p.set('range', state.range.preset);
   } else {
     p.set('since', state.range.since);
     p.set('until', state.range.until);

@@ -35,6 +35,24 @@ function fakeApi() {
         201,
       );
     }
+    if (url.pathname === '/api/v1/usage') {
+      return jsonResponse({ tenant: 'acme', day: '2026-11-29', lines: 10, bytes: 2048, limits: { lines_per_second: null, bytes_per_day: null }, bytes_remaining: null, available: true });
+    }
+    if (url.pathname === '/api/v1/keys/1/rotate') {
+      const expires = new Date(Date.parse('2026-11-29T12:00:00Z') + body.grace_hours * 3_600_000).toISOString();
+      return jsonResponse(
+        {
+          ...KEY,
+          id: 3,
+          prefix: 'dl_rot',
+          name: KEY.name,
+          rotated_from: 'dl_old',
+          key: 'dl_rot_SECRET_VALUE',
+          previous: { ...KEY, expires_at: expires },
+        },
+        201,
+      );
+    }
     if (url.pathname === '/api/v1/keys/1/revoke') {
       return jsonResponse({ ...KEY, active: false, revoked_at: '2026-11-29T00:00:00Z' });
     }
@@ -88,6 +106,43 @@ describe('AppsKeysPage', () => {
     expect(screen.queryByTestId('new-key')).not.toBeInTheDocument();
     expect(screen.queryByText(/SECRET/)).not.toBeInTheDocument();
     Reflect.deleteProperty(navigator, 'clipboard');
+  });
+
+  it('rotates a key: the new one is shown once, the old one keeps working until its expiry', async () => {
+    const posts = fakeApi();
+    const user = userEvent.setup();
+    render(<AppsKeysPage />);
+    const row = await screen.findByTestId('key-row');
+    expect(within(row).getByTestId('key-expires')).toHaveTextContent('never');
+    await user.click(within(row).getByTestId('rotate-key'));
+    const grace = screen.getByTestId('rotate-grace');
+    expect(grace).toHaveValue(24);
+    await user.clear(grace);
+    await user.type(grace, '-1');
+    expect(screen.getByTestId('rotate-confirm')).toBeDisabled();
+    await user.clear(grace);
+    await user.type(grace, '2');
+    await user.click(screen.getByTestId('rotate-confirm'));
+
+    expect(await screen.findByTestId('new-key-value')).toHaveTextContent('dl_rot_SECRET_VALUE');
+    expect(screen.getByTestId('rotated-note')).toHaveTextContent('It replaces dl_old');
+    expect(screen.getByTestId('old-key-expires')).toHaveTextContent('2026-11-29 14:00:00');
+    expect(posts).toEqual([{ path: '/api/v1/keys/1/rotate', body: { grace_hours: 2 } }]);
+    const rows = screen.getAllByTestId('key-row');
+    expect(rows.map((r) => r.querySelector('code')?.textContent)).toEqual(['dl_rot', 'dl_old']);
+    expect(within(rows[1]).getByTestId('key-expires')).toHaveTextContent('2026-11-29 14:00:00');
+    expect(within(screen.getByTestId('keys-table')).queryByText(/SECRET/)).not.toBeInTheDocument();
+
+    await user.click(screen.getByText('Done'));
+    expect(screen.queryByText(/SECRET/)).not.toBeInTheDocument();
+  });
+
+  it('shows today\'s usage', async () => {
+    fakeApi();
+    render(<AppsKeysPage />);
+    expect(await screen.findByTestId('usage-lines')).toHaveTextContent('10');
+    expect(screen.getByTestId('usage-bytes')).toHaveTextContent('2.0 KiB');
+    expect(screen.getByTestId('usage-limit')).toHaveTextContent('no limit');
   });
 
   it('revokes a key', async () => {

@@ -1,9 +1,19 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { createApp, createKey, errorMessage, getApps, listKeys, revokeKey } from '../api';
+import { createApp, createKey, errorMessage, getApps, listKeys, revokeKey, rotateKey } from '../api';
 import { formatLocalTime } from '../format';
 import type { ApiKeyInfo, App } from '../types';
+import { UsagePanel } from './UsagePanel';
 
-/** Apps and API keys of the tenant (owners/admins): create apps, create keys (shown once), revoke. */
+const MAX_GRACE_HOURS = 24 * 90;
+
+/** Hours the old key keeps working, or null when the text is not a number from 0 to 90 days. */
+export function parseGraceHours(text: string): number | null {
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(text)) return null;
+  const n = Number(text);
+  return n >= 0 && n <= MAX_GRACE_HOURS ? n : null;
+}
+
+/** Apps and API keys of the tenant (owners/admins): usage, create apps, create keys (shown once), rotate, revoke. */
 export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
   const [apps, setApps] = useState<App[]>([]);
   const [keys, setKeys] = useState<ApiKeyInfo[] | null>(null);
@@ -13,7 +23,10 @@ export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
   const [keyName, setKeyName] = useState('');
   const [scopes, setScopes] = useState<{ ingest: boolean; read: boolean }>({ ingest: true, read: false });
   const [newKey, setNewKey] = useState<string | null>(null);
+  /** When the new key replaced another: that key's prefix and when it stops working. */
+  const [replaced, setReplaced] = useState<{ prefix: string; expiresAt: string | null } | null>(null);
   const [copied, setCopied] = useState(false);
+  const [rotating, setRotating] = useState<{ id: number; grace: string } | null>(null);
 
   const reload = useCallback(() => {
     Promise.all([getApps(), listKeys()])
@@ -54,11 +67,28 @@ export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
       const created = await createKey({ app: keyApp, scopes: chosen, name: keyName.trim() });
       const { key, ...info } = created;
       setNewKey(key);
+      setReplaced(null);
       setCopied(false);
       setKeys((list) => [info, ...(list ?? [])]);
       setKeyName('');
     });
   };
+
+  const rotate = (ev: FormEvent) => {
+    ev.preventDefault();
+    if (!rotating) return;
+    const hours = parseGraceHours(rotating.grace);
+    if (hours === null) return;
+    void run(async () => {
+      const { key, previous, ...info } = await rotateKey(rotating.id, hours);
+      setNewKey(key);
+      setReplaced({ prefix: previous.prefix, expiresAt: previous.expires_at });
+      setCopied(false);
+      setRotating(null);
+      setKeys((list) => [info, ...(list ?? []).map((k) => (k.id === previous.id ? previous : k))]);
+    });
+  };
+  const graceInvalid = rotating !== null && parseGraceHours(rotating.grace) === null;
 
   const revoke = (id: number) =>
     void run(async () => {
@@ -76,6 +106,7 @@ export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
           {error}
         </div>
       )}
+      <UsagePanel reloadKey={reloadKey} />
       <section>
         <h2>Apps</h2>
         <ul className="app-list" data-testid="app-list">
@@ -97,6 +128,12 @@ export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
         {newKey && (
           <div className="new-key" role="status" data-testid="new-key">
             <p>Copy this key now; it will not be shown again.</p>
+            {replaced && (
+              <p data-testid="rotated-note">
+                It replaces <code>{replaced.prefix}</code>, which keeps working until{' '}
+                <span data-testid="old-key-expires">{replaced.expiresAt ? formatLocalTime(replaced.expiresAt) : 'it is revoked'}</span>.
+              </p>
+            )}
             <code data-testid="new-key-value">{newKey}</code>{' '}
             <button
               type="button"
@@ -107,7 +144,14 @@ export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
             >
               {copied ? 'Copied' : 'Copy'}
             </button>{' '}
-            <button type="button" className="link-button" onClick={() => setNewKey(null)}>
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => {
+                setNewKey(null);
+                setReplaced(null);
+              }}
+            >
               Done
             </button>
           </div>
@@ -143,6 +187,7 @@ export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
                 <th>App</th>
                 <th>Scopes</th>
                 <th>Last used</th>
+                <th>Expires</th>
                 <th>Active</th>
                 <th />
               </tr>
@@ -157,12 +202,49 @@ export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
                   <td>{k.app}</td>
                   <td>{k.scopes.join(', ')}</td>
                   <td>{k.last_used_at ? formatLocalTime(k.last_used_at) : 'never'}</td>
+                  <td data-testid="key-expires">{k.expires_at ? formatLocalTime(k.expires_at) : 'never'}</td>
                   <td>{k.active ? 'yes' : k.revoked_at ? 'revoked' : 'no'}</td>
-                  <td>
-                    {k.active && (
-                      <button type="button" data-testid="revoke-key" onClick={() => revoke(k.id)}>
-                        Revoke
-                      </button>
+                  <td className="key-actions">
+                    {k.active && rotating?.id !== k.id && (
+                      <>
+                        <button type="button" data-testid="rotate-key" onClick={() => setRotating({ id: k.id, grace: '24' })}>
+                          Rotate
+                        </button>{' '}
+                        <button type="button" data-testid="revoke-key" onClick={() => revoke(k.id)}>
+                          Revoke
+                        </button>
+                      </>
+                    )}
+                    {k.active && rotating?.id === k.id && (
+                      <form className="inline-form rotate-form" onSubmit={rotate} data-testid="rotate-form">
+                        <label>
+                          Old key works for{' '}
+                          <input
+                            type="number"
+                            min={0}
+                            max={MAX_GRACE_HOURS}
+                            step="any"
+                            className="grace-input"
+                            aria-label="Grace hours"
+                            aria-invalid={graceInvalid || undefined}
+                            data-testid="rotate-grace"
+                            value={rotating.grace}
+                            onChange={(e) => setRotating({ id: k.id, grace: e.target.value })}
+                          />{' '}
+                          hours
+                        </label>
+                        <button type="submit" data-testid="rotate-confirm" disabled={graceInvalid}>
+                          Rotate now
+                        </button>
+                        <button type="button" className="link-button" onClick={() => setRotating(null)}>
+                          Cancel
+                        </button>
+                        {graceInvalid && (
+                          <span className="field-error" role="alert">
+                            0 to {MAX_GRACE_HOURS} hours
+                          </span>
+                        )}
+                      </form>
                     )}
                   </td>
                 </tr>

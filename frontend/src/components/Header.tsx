@@ -1,6 +1,7 @@
 import { getCsrfToken } from '../api';
 import type { Theme } from '../theme';
 import type { Me } from '../types';
+import type { View } from '../urlState';
 
 export interface HeaderProps {
   me: Me | null;
@@ -8,11 +9,12 @@ export interface HeaderProps {
   onTheme?: (t: Theme) => void;
   /** Tenant switcher: called with the chosen slug. */
   onTenant?: (slug: string) => void;
-  view?: 'logs' | 'keys';
-  onView?: (view: 'logs' | 'keys') => void;
+  view?: View;
+  onView?: (view: View) => void;
 }
 
 const MANAGER_ROLES = ['owner', 'admin'];
+const WRITER_ROLES = ['owner', 'admin', 'member'];
 
 export function canManage(me: Me | null): boolean {
   return !!me && MANAGER_ROLES.includes(me.tenant.role ?? roleIn(me) ?? '');
@@ -25,6 +27,11 @@ function roleIn(me: Me): string | undefined {
 export function roleOf(me: Me | null): string {
   if (!me) return '';
   return me.tenant.role ?? roleIn(me) ?? '';
+}
+
+/** Members and up write saved searches, dashboards and alert rules; viewers only read. */
+export function canWrite(me: Me | null): boolean {
+  return WRITER_ROLES.includes(roleOf(me));
 }
 
 /** Brand, tenant (switcher), views, theme, user, sign out (POST, as Django's LogoutView requires) and admin link. */
@@ -62,6 +69,17 @@ export function Header({ me, theme = 'dark', onTheme, onTenant, view = 'logs', o
         <nav className="view-tabs">
           <button type="button" className={`tab${view === 'logs' ? ' active' : ''}`} onClick={() => onView('logs')} data-testid="tab-logs">
             Logs
+          </button>
+          <button
+            type="button"
+            className={`tab${view === 'dashboards' ? ' active' : ''}`}
+            onClick={() => onView('dashboards')}
+            data-testid="tab-dashboards"
+          >
+            Dashboards
+          </button>
+          <button type="button" className={`tab${view === 'alerts' ? ' active' : ''}`} onClick={() => onView('alerts')} data-testid="tab-alerts">
+            Alerts
           </button>
           {canManage(me) && (
             <button type="button" className={`tab${view === 'keys' ? ' active' : ''}`} onClick={() => onView('keys')} data-testid="tab-keys">

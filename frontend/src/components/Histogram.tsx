@@ -4,6 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import { LEVELS, type HistogramResponse } from '../types';
 import { selectionToRange, type TimeRange } from '../timeRange';
 import { parseTime } from '../format';
+import { canDrawCanvas, cssVar, useThemeVersion } from '../chart';
 
 export interface HistogramProps {
   data: HistogramResponse | null;
@@ -88,28 +89,6 @@ export function tickLabel(sec: number, incr: number, span: number): string {
   if (incr < 60) return `${hm}:${pad2(d.getSeconds())}`;
   if (span > 2 * 86400) return incr >= 86400 ? `${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}` : `${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${hm}`;
   return hm;
-}
-
-/** uPlot needs a real canvas (not jsdom). */
-function canDrawCanvas(): boolean {
-  return typeof window !== 'undefined' && typeof window.matchMedia === 'function' && typeof ResizeObserver !== 'undefined';
-}
-
-function cssVar(name: string, fallback: string): string {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
-}
-
-/** Bumps when <html data-theme> changes, so the canvas picks up the theme's colours. */
-function useThemeVersion(): number {
-  const [n, setN] = useState(0);
-  useEffect(() => {
-    if (typeof MutationObserver === 'undefined') return;
-    const mo = new MutationObserver(() => setN((x) => x + 1));
-    mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
-    return () => mo.disconnect();
-  }, []);
-  return n;
 }
 
 /**

@@ -52,32 +52,55 @@ function SyntaxHelp() {
   );
 }
 
-/** One input for the query language with autocomplete. Enter (or Search) runs it; `/` anywhere focuses it. */
-export function QueryBar({ value, onSearch, busy = false, error = null, suggestions: ctx }: QueryBarProps) {
-  const [q, setQ] = useState(value);
-  const [caret, setCaret] = useState(value.length);
+export interface QueryInputProps {
+  value: string;
+  onChange: (q: string) => void;
+  suggestions?: SuggestContext;
+  invalid?: boolean;
+  /** `/` anywhere on the page focuses this input (the explorer's bar). */
+  slashFocus?: boolean;
+  testId?: string;
+  label?: string;
+  placeholder?: string;
+  id?: string;
+  describedBy?: string;
+}
+
+/**
+ * An input for the query language with autocomplete (↑/↓, Tab/Enter picks, Esc closes) and the `?`
+ * syntax help. Controlled: the caller owns the text. An Enter that picks nothing submits the
+ * surrounding form.
+ */
+export function QueryInput({
+  value: q,
+  onChange: setQ,
+  suggestions: ctx,
+  invalid = false,
+  slashFocus = false,
+  testId = 'filter-text',
+  label = 'Query',
+  placeholder = 'Query, e.g. level:>=warn host:web-* timeout -healthcheck',
+  id,
+  describedBy,
+}: QueryInputProps) {
+  const [caret, setCaret] = useState(q.length);
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(-1);
   const inputRef = useRef<HTMLInputElement>(null);
-  const formRef = useRef<HTMLFormElement>(null);
+  const wrapRef = useRef<HTMLDivElement>(null);
   const pendingCaret = useRef<number | null>(null);
   const listId = useId();
 
   useEffect(() => {
-    setQ(value);
-    setOpen(false);
-  }, [value]);
-
-  useEffect(() => {
     const onKey = (e: globalThis.KeyboardEvent) => {
-      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+      if (!slashFocus || e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
       e.preventDefault();
       inputRef.current?.focus();
       inputRef.current?.select();
     };
-    // A press outside the bar closes the list (e.g. the histogram, which keeps the focus where it is).
+    // A press outside the input closes the list (e.g. the histogram, which keeps the focus where it is).
     const onDown = (e: MouseEvent) => {
-      if (formRef.current && e.target instanceof Node && !formRef.current.contains(e.target)) setOpen(false);
+      if (wrapRef.current && e.target instanceof Node && !wrapRef.current.contains(e.target)) setOpen(false);
     };
     document.addEventListener('keydown', onKey);
     document.addEventListener('mousedown', onDown);
@@ -85,7 +108,7 @@ export function QueryBar({ value, onSearch, busy = false, error = null, suggesti
       document.removeEventListener('keydown', onKey);
       document.removeEventListener('mousedown', onDown);
     };
-  }, []);
+  }, [slashFocus]);
 
   useLayoutEffect(() => {
     if (pendingCaret.current === null || !inputRef.current) return;
@@ -115,6 +138,7 @@ export function QueryBar({ value, onSearch, busy = false, error = null, suggesti
         setOpen(true);
         setActive(0);
       }
+      if (e.key === 'Enter') setOpen(false);
       return;
     }
     if (e.key === 'ArrowDown') {
@@ -130,6 +154,9 @@ export function QueryBar({ value, onSearch, busy = false, error = null, suggesti
       e.preventDefault();
       setOpen(false);
       setActive(-1);
+    } else if (e.key === 'Enter') {
+      setOpen(false);
+      setActive(-1);
     }
   };
 
@@ -138,31 +165,25 @@ export function QueryBar({ value, onSearch, busy = false, error = null, suggesti
     if (el) setCaret(el.selectionStart ?? el.value.length);
   };
 
-  const submit = (ev: FormEvent) => {
-    ev.preventDefault();
-    setOpen(false);
-    setActive(-1);
-    onSearch(q.trim());
-  };
-
-  const pos = error?.position ?? null;
   return (
-    <form className="query-bar" role="search" onSubmit={submit} data-testid="query-bar" ref={formRef}>
-      <div className="query-input-wrap">
+    <>
+      <div className="query-input-wrap" ref={wrapRef}>
         <input
           ref={inputRef}
+          id={id}
           type="search"
-          className={`filter-text${error ? ' invalid' : ''}`}
-          data-testid="filter-text"
-          aria-label="Query"
-          aria-invalid={error ? true : undefined}
+          className={`filter-text${invalid ? ' invalid' : ''}`}
+          data-testid={testId}
+          aria-label={label}
+          aria-invalid={invalid ? true : undefined}
+          aria-describedby={describedBy}
           role="combobox"
           aria-autocomplete="list"
           aria-expanded={shown}
           aria-controls={listId}
           aria-activedescendant={shown && active >= 0 ? `${listId}-${active}` : undefined}
           autoComplete="off"
-          placeholder="Query, e.g. level:>=warn host:web-* timeout -healthcheck   (press / to focus)"
+          placeholder={placeholder}
           value={q}
           spellCheck={false}
           onChange={(e) => {
@@ -202,6 +223,34 @@ export function QueryBar({ value, onSearch, busy = false, error = null, suggesti
         )}
       </div>
       <SyntaxHelp />
+    </>
+  );
+}
+
+/** The explorer's query bar: the query input, Search, and the server's error under it. Enter (or Search) runs it; `/` anywhere focuses it. */
+export function QueryBar({ value, onSearch, busy = false, error = null, suggestions }: QueryBarProps) {
+  const [q, setQ] = useState(value);
+
+  useEffect(() => {
+    setQ(value);
+  }, [value]);
+
+  const submit = (ev: FormEvent) => {
+    ev.preventDefault();
+    onSearch(q.trim());
+  };
+
+  const pos = error?.position ?? null;
+  return (
+    <form className="query-bar" role="search" onSubmit={submit} data-testid="query-bar">
+      <QueryInput
+        value={q}
+        onChange={setQ}
+        suggestions={suggestions}
+        invalid={!!error}
+        slashFocus
+        placeholder="Query, e.g. level:>=warn host:web-* timeout -healthcheck   (press / to focus)"
+      />
       <button type="submit" className="search-button" data-testid="search-button" disabled={busy}>
         Search
       </button>

@@ -1,13 +1,15 @@
 import { useEffect, useState } from 'react';
-import { PRESETS, fromDatetimeLocal, resolveRange, toDatetimeLocal, type TimeRange } from '../timeRange';
+import { PRESETS, fromDatetimeLocal, resolveRange, toDatetimeLocal, type Preset, type TimeRange } from '../timeRange';
 
 export interface TimeRangePickerProps {
   value: TimeRange;
   onChange: (range: TimeRange) => void;
+  /** The preset buttons (the explorer's by default). */
+  presets?: readonly Preset[];
 }
 
 /** Relative presets plus a custom absolute range (applied once both ends are valid and in order). */
-export function TimeRangePicker({ value, onChange }: TimeRangePickerProps) {
+export function TimeRangePicker({ value, onChange, presets = PRESETS }: TimeRangePickerProps) {
   const initial = resolveRange(value);
   const [since, setSince] = useState(toDatetimeLocal(initial.since));
   const [until, setUntil] = useState(toDatetimeLocal(initial.until ?? new Date().toISOString()));
@@ -33,7 +35,7 @@ export function TimeRangePicker({ value, onChange }: TimeRangePickerProps) {
 
   return (
     <div className="range-picker" data-testid="range-picker" role="group" aria-label="Time range">
-      {PRESETS.map((p) => {
+      {presets.map((p) => {
         const active = value.kind === 'relative' && value.preset === p;
         return (
           <button

@@ -5,6 +5,7 @@ import signal
 from django.core.management.base import BaseCommand
 
 from processing.build import build_processor
+from processing.health import serve_processor_health
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, batch_lines, max_wait, **options):
         overrides = {k: v for k, v in {"batch_lines": batch_lines, "max_wait": max_wait}.items() if v is not None}
         processor = build_processor(**overrides)
+        serve_processor_health(processor)  # /healthz and /readyz on DEVLOGS_HEALTH_PORT, when set
 
         def on_signal(signum, frame):
             processor.stop.set()

@@ -1,0 +1,133 @@
+"""Django admin for tenant admins, not only operators.
+
+Superusers (the operators) see everything. A staff user who is an owner or admin of some
+tenants sees and manages only those tenants' objects, whatever Django permissions say:
+querysets, foreign-key choices and every add/change/delete check go through
+`managed_tenant_ids`. The rules that stop escalation live here too: only an owner may
+make or touch an owner, and nobody changes their own membership.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+
+from accounts.audit import record
+from accounts.models import Membership, Role, Tenant
+
+MANAGING_ROLES = (Role.OWNER, Role.ADMIN)
+
+
+def managed_tenant_ids(user) -> set[int] | None:
+    """The tenants this person may manage in admin; None means all (a superuser)."""
+    if user.is_superuser:
+        return None
+    cached = getattr(user, "_devlogs_managed_tenants", None)
+    if cached is None:
+        cached = set(Membership.objects.filter(user=user, role__in=MANAGING_ROLES).values_list("tenant_id", flat=True))
+        user._devlogs_managed_tenants = cached
+    return cached
+
+
+def owned_tenant_ids(user) -> set[int] | None:
+    if user.is_superuser:
+        return None
+    return set(Membership.objects.filter(user=user, role=Role.OWNER).values_list("tenant_id", flat=True))
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose rows belong to a tenant through `tenant_path` (e.g. "app__tenant")."""
+
+    tenant_path = "tenant"
+    tenant_admins_may_add = True
+    tenant_admins_may_delete = True
+
+    def _tenants(self, request):
+        return managed_tenant_ids(request.user)
+
+    def _tenant_id_of(self, obj) -> int | None:
+        value = obj
+        for part in self.tenant_path.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                return None
+        return value.pk if isinstance(value, Tenant) else value
+
+    def _in_scope(self, request, obj) -> bool:
+        tenants = self._tenants(request)
+        return tenants is None or obj is None or self._tenant_id_of(obj) in tenants
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        tenants = self._tenants(request)
+        if tenants is None:
+            return queryset
+        lookup = "pk__in" if self.tenant_path == "" else f"{self.tenant_path}__in"
+        return queryset.filter(**{lookup: tenants})
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff and (
+            request.user.is_superuser or bool(self._tenants(request)))
+
+    def has_view_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_view_permission(request, obj)
+        return self.has_module_permission(request) and self._in_scope(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_change_permission(request, obj)
+        return self.has_module_permission(request) and self._in_scope(request, obj)
+
+    def has_add_permission(self, request, *args):
+        if request.user.is_superuser:
+            return super().has_add_permission(request, *args)
+        return self.tenant_admins_may_add and self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_delete_permission(request, obj)
+        return self.tenant_admins_may_delete and self.has_module_permission(request) and self._in_scope(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        tenants = self._tenants(request)
+        if tenants is not None:
+            related = db_field.related_model
+            if related is Tenant:
+                kwargs["queryset"] = Tenant.objects.filter(pk__in=tenants)
+            elif hasattr(related, "tenant"):
+                kwargs["queryset"] = related._default_manager.filter(tenant__in=tenants)
+            elif hasattr(related, "app"):
+                kwargs["queryset"] = related._default_manager.filter(app__tenant__in=tenants)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # The form's choices are scoped already; this refuses a forged POST all the same.
+        if not self._in_scope(request, obj):
+            raise PermissionDenied("That object belongs to a tenant you do not manage.")
+        super().save_model(request, obj, form, change)
+
+
+def check_membership_change(user, membership: Membership, new_role: str | None) -> None:
+    """Raise PermissionDenied when `user` may not make this change to a membership.
+
+    new_role None means deletion.
+    """
+    if user.is_superuser:
+        return
+    if membership.user_id == user.pk:
+        raise PermissionDenied("You cannot change or remove your own membership; ask another owner.")
+    owned = owned_tenant_ids(user)
+    touches_owner = membership.role == Role.OWNER or new_role == Role.OWNER
+    if touches_owner and membership.tenant_id not in owned:
+        raise PermissionDenied("Only an owner of the tenant can grant, change or remove the owner role.")
+
+
+def audit_field_changes(request, obj, form, fields: dict[str, str]) -> None:
+    """Record an audit event for each tracked field the admin form changed: {field: action}."""
+    if form is None or not getattr(form, "changed_data", None):
+        return
+    tenant = obj if isinstance(obj, Tenant) else obj.tenant
+    for field, action in fields.items():
+        if field in form.changed_data:
+            before = form.initial.get(field)
+            record(tenant=tenant, actor=request.user.get_username(), action=action, via="admin",
+                   object=str(obj), field=field, before=before, after=getattr(obj, field))

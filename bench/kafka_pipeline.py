@@ -26,7 +26,8 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import ROOT, count_logs, make_body, rss_mb, start_server, table, truncate_logs
+from bench.common import ROOT, count_logs, make_body, percentile, rss_mb, start_server, table, truncate_logs
+from bench.services import CpuShare, service_pids
 
 DEFAULT_DB = "postgres://devlogs:devlogs@127.0.0.1:5432/devlogs"
 
@@ -75,30 +76,40 @@ def _client(port: int, key: str, body: bytes, lines: int, deadline: float, resul
     results.append((accepted, refused))
 
 
-def bench_ingest(args) -> list[dict]:
+def bench_ingest(*, seconds: float, concurrency: list[int], servers: list[int], lines_per_request: list[int],
+                 workloads=("200B",), apps: int = 8) -> list[dict]:
+    """Lines/s and MB/s from HTTP to durably in Kafka, by request size, client threads, server processes."""
     settings = _setup(f"bench.ingest.{uuid.uuid4().hex[:8]}", 12)
     from accounts.keys import create_api_key_for_slugs
 
-    _, key = create_api_key_for_slugs(tenant_slug="bench", app_slug="ingest", scopes="ingest")
-    body = make_body(args.lines_per_request)
+    # Several apps, as in life: an app's lines share one partition, so one app alone would be one partition.
+    keys = [create_api_key_for_slugs(tenant_slug="bench", app_slug=f"ingest{i}", scopes="ingest")[1]
+            for i in range(apps)]
     rows = []
-    for servers in args.servers:
-        procs = [start_server(_env(settings), Path(tempfile.mktemp(suffix=".log"))) for _ in range(servers)]
+    for server_count in servers:
+        procs = [start_server(_env(settings), Path(tempfile.mktemp(suffix=".log"))) for _ in range(server_count)]
         try:
-            for concurrency in args.concurrency:
-                # Warm-up: connections, producer metadata.
-                _run_clients([p for _, p in procs], key, body, args.lines_per_request, 2, concurrency)
-                accepted, refused, latencies, elapsed = _run_clients([p for _, p in procs], key, body,
-                                                                     args.lines_per_request, args.seconds, concurrency)
-                rows.append({
-                    "servers": servers, "clients": concurrency, "lines/request": args.lines_per_request,
-                    "lines/s": round(accepted / elapsed), "MB/s": round(len(body) * accepted / args.lines_per_request
-                                                                        / elapsed / 1e6, 1),
-                    "p50 ms": round(statistics.median(latencies) * 1000, 1),
-                    "p99 ms": round(statistics.quantiles(latencies, n=100)[98] * 1000, 1), "non-202": refused,
-                    "server RSS MB": round(max(rss_mb(p.pid) for p, _ in procs)),
-                })
-                print(json.dumps({"bench": "ingest", **rows[-1]}), flush=True)
+            for workload in workloads:
+                for per_request in lines_per_request:
+                    body = make_body(per_request, mixed=workload == "mixed")
+                    for clients in concurrency:
+                        ports = [p for _, p in procs]
+                        _run_clients(ports, keys, body, per_request, 2, clients)  # warm-up: connections, metadata
+                        groups = {"server": [p.pid for p, _ in procs], "client": [os.getpid()],
+                                  "kafka": service_pids().get("kafka", [])}
+                        with CpuShare(groups) as cpu:
+                            accepted, refused, latencies, elapsed = _run_clients(ports, keys, body, per_request,
+                                                                                 seconds, clients)
+                        rows.append({
+                            "workload": workload, "servers": server_count, "clients": clients,
+                            "lines/request": per_request, "lines/s": round(accepted / elapsed),
+                            "MB/s": round(len(body) * accepted / per_request / elapsed / 1e6, 1),
+                            "p50 ms": round(statistics.median(latencies) * 1000, 1),
+                            "p99 ms": round(percentile(latencies, 99) * 1000, 1), "non-202": refused,
+                            "server peak RSS MB": round(max(rss_mb(p.pid) for p, _ in procs)),
+                            "CPU cores": cpu.cores,
+                        })
+                        print(json.dumps({"bench": "ingest", **rows[-1]}), flush=True)
         finally:
             for proc, _ in procs:
                 proc.terminate()
@@ -106,12 +117,12 @@ def bench_ingest(args) -> list[dict]:
     return rows
 
 
-def _run_clients(ports, key, body, lines, seconds, concurrency):
+def _run_clients(ports, keys, body, lines, seconds, concurrency):
     results, latencies = [], []
     deadline = time.monotonic() + seconds
     started = time.monotonic()
-    threads = [threading.Thread(target=_client, args=(ports[i % len(ports)], key, body, lines, deadline, results,
-                                                      latencies)) for i in range(concurrency)]
+    threads = [threading.Thread(target=_client, args=(ports[i % len(ports)], keys[i % len(keys)], body, lines, deadline,
+                                                      results, latencies)) for i in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
@@ -122,10 +133,8 @@ def _run_clients(ports, key, body, lines, seconds, concurrency):
 
 # --- process: Kafka → PostgreSQL -------------------------------------------------------------------
 
-def _fill(settings, total: int, apps: int = 8) -> None:
+def _fill(settings, total: int, apps: int = 8, mixed: bool = False) -> None:
     """Queue `total` lines straight into the topic, as ingest would, across `apps` apps."""
-    import orjson
-
     from accounts.keys import create_api_key_for_slugs
     from ingest.accept import accept_lines, now_ns
     from ingest.parsing import Limits, parse_body
@@ -134,7 +143,7 @@ def _fill(settings, total: int, apps: int = 8) -> None:
     keys = [create_api_key_for_slugs(tenant_slug="bench", app_slug=f"app{i}", scopes="ingest")[0]
             for i in range(apps)]
     producer = KafkaProducer(settings)
-    body = make_body(1000)
+    body = make_body(1000, mixed=mixed)
     lines_template = parse_body(body, content_type="application/json", content_encoding=None, received_ns=now_ns(),
                                 limits=Limits()).lines
     sent = 0
@@ -144,47 +153,64 @@ def _fill(settings, total: int, apps: int = 8) -> None:
         accept_lines(key=key, lines=lines, received_ns=now_ns(), producer=producer)
         sent += len(lines)
     producer.close()
-    del orjson
 
 
-def bench_process(args) -> list[dict]:
+def bench_process(*, lines: int, processors: list[int], batches: list[int], mixed: bool = False,
+                  timeout: float = 600, env: dict | None = None, label: str = "") -> list[dict]:
+    """Rows/s from a full topic into PostgreSQL, by processor count and batch size."""
     settings = _setup(f"bench.process.{uuid.uuid4().hex[:8]}", 12)
-    print(f"filling the topic with {args.lines} lines ...", flush=True)
-    _fill(settings, args.lines)
+    print(f"filling the topic with {lines} lines ...", flush=True)
+    _fill(settings, lines, mixed=mixed)
     rows = []
-    for processors in args.processors:
-        for batch in args.batches:
-            truncate_logs()
-            env = _env(settings, KAFKA_CONSUMER_GROUP=f"bench-{uuid.uuid4().hex[:8]}")
-            log_dir = Path(tempfile.mkdtemp(prefix="devlogs-bench-processors-"))
-            procs = [subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "run_processor", "--batch-lines",
-                                       str(batch), "--max-wait", "0.2"], env={**os.environ, **env, "LOG_LEVEL": "INFO"},
-                                      stdout=open(log_dir / f"processor-{i}.log", "wb"), stderr=subprocess.STDOUT)
-                     for i in range(processors)]
-            first = None
-            deadline = time.monotonic() + args.timeout
-            try:
-                while time.monotonic() < deadline:
-                    count = count_logs()
-                    if count and first is None:
-                        first = (time.monotonic(), count)
-                    if count >= args.lines:
-                        break
-                    time.sleep(0.05)
-                done = time.monotonic()
-                rss = max(rss_mb(p.pid) for p in procs)
-            finally:
-                for p in procs:
-                    p.terminate()
-                for p in procs:
-                    p.wait(timeout=60)
-            rate = (args.lines - first[1]) / max(done - first[0], 1e-9)
-            if count_logs() < args.lines:
-                print(f"incomplete: {count_logs()} of {args.lines} rows; processor logs in {log_dir}", flush=True)
-            rows.append({"processors": processors, "batch": batch, "lines": args.lines,
-                         "rows/s": round(rate), "seconds": round(done - first[0], 1), "processor RSS MB": round(rss)})
+    for count in processors:
+        for batch in batches:
+            rows.append(_drain(settings, lines=lines, processors=count, batch=batch, timeout=timeout, env=env or {}))
+            rows[-1] = {"workload": "mixed" if mixed else "200B", **({"variant": label} if label else {}),
+                        **rows[-1]}
             print(json.dumps({"bench": "process", **rows[-1]}), flush=True)
     return rows
+
+
+def _drain(settings, *, lines: int, processors: int, batch: int, timeout: float, env: dict) -> dict:
+    """A fresh consumer group of `processors` reads the topic from the start into an empty table."""
+    truncate_logs()
+    run_env = {**os.environ, **_env(settings, KAFKA_CONSUMER_GROUP=f"bench-{uuid.uuid4().hex[:8]}"), **env,
+               "LOG_LEVEL": "INFO"}
+    log_dir = Path(tempfile.mkdtemp(prefix="devlogs-bench-processors-"))
+    procs = [subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "run_processor", "--batch-lines", str(batch),
+                               "--max-wait", "0.2"], env=run_env, stdout=open(log_dir / f"processor-{i}.log", "wb"),
+                              stderr=subprocess.STDOUT) for i in range(processors)]
+    first = None
+    deadline = time.monotonic() + timeout
+    count = 0
+    cpu = CpuShare({"processors": [p.pid for p in procs], **service_pids()})
+    try:
+        while count_logs() == 0 and time.monotonic() < deadline:  # joining the group
+            time.sleep(0.05)
+        cpu.__enter__()
+        while time.monotonic() < deadline:
+            count = count_logs()
+            if count and first is None:
+                first = (time.monotonic(), count)
+            if count >= lines:
+                break
+            time.sleep(0.05)
+        done = time.monotonic()
+        cpu.__exit__(None, None, None)
+        rss = max(rss_mb(p.pid) for p in procs)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=60)
+    if count < lines:
+        print(f"incomplete: {count} of {lines} rows; processor logs in {log_dir}", flush=True)
+    if first is None:
+        return {"processors": processors, "batch": batch, "lines": lines, "rows/s": 0, "seconds": None,
+                "stored": count, "processor peak RSS MB": round(rss)}
+    return {"processors": processors, "batch": batch, "lines": lines,
+            "rows/s": round((count - first[1]) / max(done - first[0], 1e-9)), "seconds": round(done - first[0], 1),
+            "stored": count, "processor peak RSS MB": round(rss), "CPU cores": cpu.cores}
 
 
 def bench_profile(args) -> None:
@@ -228,20 +254,24 @@ def main(argv=None) -> None:
     ingest.add_argument("--seconds", type=float, default=15)
     ingest.add_argument("--concurrency", type=ints, default=[4, 8])
     ingest.add_argument("--servers", type=ints, default=[1, 2])
-    ingest.add_argument("--lines-per-request", type=int, default=1000)
+    ingest.add_argument("--lines-per-request", type=ints, default=[1000])
+    ingest.add_argument("--workloads", type=lambda t: t.split(","), default=["200B"], help="200B,mixed")
     process = sub.add_parser("process")
     process.add_argument("--lines", type=int, default=200_000)
     process.add_argument("--processors", type=ints, default=[1, 2, 4])
     process.add_argument("--batches", type=ints, default=[100, 1000, 10000])
     process.add_argument("--timeout", type=float, default=600, help="seconds allowed per run")
+    process.add_argument("--mixed", action="store_true", help="the issue's mixed lines instead of ~200-byte ones")
     profile = sub.add_parser("profile")
     profile.add_argument("--lines", type=int, default=100_000)
     profile.add_argument("--batch", type=int, default=10_000)
     args = parser.parse_args(argv)
     if args.what == "ingest":
-        print(table(bench_ingest(args)))
+        print(table(bench_ingest(seconds=args.seconds, concurrency=args.concurrency, servers=args.servers,
+                                 lines_per_request=args.lines_per_request, workloads=args.workloads)))
     elif args.what == "process":
-        print(table(bench_process(args)))
+        print(table(bench_process(lines=args.lines, processors=args.processors, batches=args.batches,
+                                  mixed=args.mixed, timeout=args.timeout)))
     else:
         bench_profile(args)
 

@@ -41,8 +41,13 @@ def setup():
     return apps
 
 
-def envelopes(apps, rows: int, *, span: timedelta, end: datetime, per_envelope: int = 5000, seed: int = 3):
-    """Realistic lines (mixed apps, levels, lengths, attributes, some stack traces) spread over `span`."""
+def envelopes(apps, rows: int, *, span: timedelta, end: datetime, per_envelope: int = 5000, seed: int = 3,
+              mixed: bool = False):
+    """Realistic lines (mixed apps, levels, lengths, attributes, some stack traces) spread over `span`.
+
+    `mixed`: the harness's workload (bench.common.make_mixed_line, 50–2,000-byte messages), drawn from
+    a pool of 100,000 generated lines so that 10M rows load in minutes rather than generate for many.
+    """
     from ingest.event_ids import uuid7_strings
     from processing.envelope import Envelope
 
@@ -50,6 +55,9 @@ def envelopes(apps, rows: int, *, span: timedelta, end: datetime, per_envelope: 
     start_ns = int((end - span).timestamp() * 1e9)
     span_ns = int(span.total_seconds() * 1e9)
     made = 0
+    if mixed:
+        yield from _mixed_envelopes(apps, rows, rng, start_ns, span_ns, per_envelope)
+        return
     while made < rows:
         count = min(per_envelope, rows - made)
         app = apps[rng.randrange(len(apps))]
@@ -70,6 +78,26 @@ def envelopes(apps, rows: int, *, span: timedelta, end: datetime, per_envelope: 
                           "service": rng.choice(SERVICES), "host": rng.choice(HOSTS), "trace_id": "", "span_id": "",
                           "attributes": {"user_id": rng.randint(1, 5000), "status": status,
                                          "region": rng.choice(["eu", "us", "ap"])}})
+        made += count
+        yield Envelope(tenant_id=app.tenant_id, app_id=app.id, received_ns=start_ns + span_ns, lines=lines)
+
+
+def _mixed_envelopes(apps, rows, rng, start_ns, span_ns, per_envelope):
+    from bench.common import make_lines
+    from ingest.event_ids import uuid7_strings
+    from processing.envelope import Envelope
+
+    pool = [{"level": LEVEL_NUMBERS[line["level"]], "message": line["message"], "service": line["service"],
+             "host": line["host"], "trace_id": "", "span_id": "", "attributes": line["attributes"]}
+            for line in make_lines(min(rows, 100_000), mixed=True, seed=rng.randrange(1 << 30))]
+    made = 0
+    while made < rows:
+        count = min(per_envelope, rows - made)
+        app = apps[rng.randrange(len(apps))]
+        ids = uuid7_strings(count)
+        offset = rng.randrange(len(pool))
+        lines = [{**pool[(offset + i) % len(pool)], "id": ids[i], "ts": start_ns + rng.randrange(span_ns)}
+                 for i in range(count)]
         made += count
         yield Envelope(tenant_id=app.tenant_id, app_id=app.id, received_ns=start_ns + span_ns, lines=lines)
 
@@ -102,37 +130,48 @@ def _timed(runs: int, fn) -> tuple[float, float]:
     return statistics.median(times), times[max(int(len(times) * 0.95) - 1, 0)]
 
 
-def bench_queries(args) -> list[dict]:
+def bench_queries(*, rows: int, runs: int, seed: bool = True, reuse: bool = False, mixed: bool = False,
+                  alternatives: bool = True) -> list[dict]:
+    """The standard queries at `rows` stored rows. `reuse` keeps a table that already holds them."""
     apps = setup()
     from django.db import connection
 
+    from bench.common import count_logs
     from logs.search import Search
     from logs.histogram import histogram
     from logs.models import LogEntry
     from logs.writer import copy_envelopes
 
-    now = datetime.now(timezone.utc)
     table_name = LogEntry._meta.db_table
-    if args.seed:
+    if reuse and abs(count_logs() - rows) <= rows // 100:
+        print(f"reusing the {rows} rows already stored", flush=True)
+        seed = False
+    if seed:
         truncate_logs()
         # Bulk-load without the GIN indexes, then build them: how an operator would load history.
         with connection.cursor() as cursor:
             cursor.execute("DROP INDEX IF EXISTS logentry_message_trgm")
             cursor.execute("DROP INDEX IF EXISTS logentry_attributes_gin")
         started = time.perf_counter()
-        for envelope in envelopes(apps, args.rows, span=timedelta(days=7), end=now):
+        for envelope in envelopes(apps, rows, span=timedelta(days=7), end=datetime.now(timezone.utc), mixed=mixed):
             copy_envelopes([envelope])
-        print(f"seeded {args.rows} rows in {time.perf_counter() - started:.0f}s", flush=True)
+        print(f"seeded {rows} rows in {time.perf_counter() - started:.0f}s", flush=True)
         started = time.perf_counter()
         with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '1GB'")
             cursor.execute(f"CREATE INDEX logentry_message_trgm ON {table_name} USING gin (message gin_trgm_ops)")
             cursor.execute(f"CREATE INDEX logentry_attributes_gin ON {table_name} USING gin (attributes jsonb_path_ops)")
-            cursor.execute(f"ANALYZE {table_name}")
+            cursor.execute(f"VACUUM ANALYZE {table_name}")
         print(f"built the GIN indexes in {time.perf_counter() - started:.0f}s", flush=True)
     tenant = apps[0].tenant
     app = apps[0]
+    # Windows end at the newest stored line, so a reused table is queried as if just loaded.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max(time) FROM {table_name} WHERE tenant_id = %s", [tenant.id])
+        now = cursor.fetchone()[0] + timedelta(seconds=1)
+
     def search(query, since):
-        return Search.for_tenant(tenant, query, since=since)
+        return Search.for_tenant(tenant, query, since=since, until=now)
 
     def page(found):
         return lambda: list(found.queryset().order_by("-time", "-id")[:100])
@@ -146,14 +185,28 @@ def bench_queries(args) -> list[dict]:
          lambda: histogram(search("", now - timedelta(hours=24)), interval_seconds=300)),
         ("attributes.user_id = 42 over 7 days (JSONB GIN)", page(search("attributes.user_id:42", now - timedelta(days=7)))),
     ]
-    rows = []
+    results = []
     for name, fn in queries:
         fn()  # warm
-        p50, p95 = _timed(args.runs, fn)
-        rows.append({"query": name, "rows": args.rows, "p50 ms": round(p50, 1), "p95 ms": round(p95, 1)})
-        print(json.dumps({"bench": "query", **rows[-1]}), flush=True)
+        p50, p95 = _timed(runs, fn)
+        results.append({"query": name, "rows": rows, "p50 ms": round(p50, 1), "p95 ms": round(p95, 1)})
+        print(json.dumps({"bench": "query", **results[-1]}), flush=True)
+    if alternatives:
+        results += _alternatives(connection, table_name, tenant, now, rows, runs)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_total_relation_size('{table_name}'), pg_relation_size('logentry_message_trgm'), "
+                       f"pg_relation_size('logentry_attributes_gin')")
+        total, trgm, gin = cursor.fetchone()
+    print(f"table+indexes {total / 1e9:.1f} GB, trigram index {trgm / 1e6:.0f} MB, JSONB GIN {gin / 1e6:.0f} MB",
+          flush=True)
+    for row in results:
+        row["table+indexes GB"] = round(total / 1e9, 2)
+    return results
 
-    # The alternatives, measured on the same data.
+
+def _alternatives(connection, table_name, tenant, now, rows, runs) -> list[dict]:
+    """The alternatives the indexes were chosen against, measured on the same data."""
+    results = []
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE INDEX IF NOT EXISTS bench_message_tsv ON {table_name} "
                        f"USING gin (to_tsvector('simple', message))")
@@ -183,17 +236,13 @@ def bench_queries(args) -> list[dict]:
     ]
     for name, fn in alternatives:
         fn()
-        p50, p95 = _timed(args.runs, fn)
-        rows.append({"query": name, "rows": args.rows, "p50 ms": round(p50, 1), "p95 ms": round(p95, 1)})
-        print(json.dumps({"bench": "query", **rows[-1]}), flush=True)
+        p50, p95 = _timed(runs, fn)
+        results.append({"query": name, "rows": rows, "p50 ms": round(p50, 1), "p95 ms": round(p95, 1)})
+        print(json.dumps({"bench": "query", **results[-1]}), flush=True)
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX IF EXISTS bench_message_tsv")
         cursor.execute("DROP INDEX IF EXISTS bench_user_id")
-        cursor.execute(f"SELECT pg_size_pretty(pg_total_relation_size('{table_name}')), "
-                       f"pg_size_pretty(pg_relation_size('logentry_message_trgm')), "
-                       f"pg_size_pretty(pg_relation_size('logentry_attributes_gin'))")
-        print("table+indexes, trigram index, JSONB GIN index:", cursor.fetchone(), flush=True)
-    return rows
+    return results
 
 
 def main(argv=None):
@@ -207,7 +256,8 @@ def main(argv=None):
     queries.add_argument("--runs", type=int, default=20)
     queries.add_argument("--no-seed", dest="seed", action="store_false", help="reuse the rows already there")
     args = parser.parse_args(argv)
-    print(table(bench_insert(args) if args.what == "insert" else bench_queries(args)))
+    print(table(bench_insert(args) if args.what == "insert" else
+                bench_queries(rows=args.rows, runs=args.runs, seed=args.seed)))
 
 
 if __name__ == "__main__":

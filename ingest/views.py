@@ -81,16 +81,25 @@ class IngestView(APIView):
         ids = None if idempotency_key is None else event_ids(
             app_id=caller.key.app_id, key=idempotency_key, received_ns=received_ns,
             count=len(parsed.lines) + len(parsed.rejected))
-        rejected = [r.as_dict() for r in parsed.rejected[:MAX_REJECTIONS_LISTED]]
-        count_rejected_lines(caller=caller, codes=(r.code for r in parsed.rejected))
-        if not parsed.lines:
-            if len(parsed.rejected) == 1:
-                only = parsed.rejected[0]
-                raise ApiError(400, only.code, only.message, field=only.field,
-                               extra={"accepted": 0, "rejected": rejected})
-            raise ApiError(400, "no_valid_lines", f"None of the {len(parsed.rejected)} lines is valid.",
-                           field="body", extra={"accepted": 0, "rejected": rejected})
-        submit_lines(caller=caller, lines=parsed.lines, received_ns=received_ns, size_bytes=parsed.size_bytes,
-                     event_ids=ids)
-        return Response({"accepted": len(parsed.lines), "rejected_count": len(parsed.rejected),
-                         "rejected": rejected, "truncated": parsed.truncated}, status=202)
+        return accept_parsed(caller=caller, parsed=parsed, received_ns=received_ns, event_ids=ids)
+
+
+def accept_parsed(*, caller, parsed, received_ns: int, event_ids=None, protocol: str = "json",
+                  noun: str = "lines") -> Response:
+    """Queue a parsed body's good lines and answer 202 with the rejected ones listed (400 when none is good).
+
+    Our own answer shape, shared by every endpoint that speaks it (/api/v1/logs, /api/v1/syslog).
+    """
+    rejected = [r.as_dict() for r in parsed.rejected[:MAX_REJECTIONS_LISTED]]
+    count_rejected_lines(caller=caller, codes=(r.code for r in parsed.rejected))
+    if not parsed.lines:
+        if len(parsed.rejected) == 1:
+            only = parsed.rejected[0]
+            raise ApiError(400, only.code, only.message, field=only.field,
+                           extra={"accepted": 0, "rejected": rejected})
+        raise ApiError(400, "no_valid_lines", f"None of the {len(parsed.rejected)} {noun} is valid.",
+                       field="body", extra={"accepted": 0, "rejected": rejected})
+    submit_lines(caller=caller, lines=parsed.lines, received_ns=received_ns, size_bytes=parsed.size_bytes,
+                 event_ids=event_ids, protocol=protocol)
+    return Response({"accepted": len(parsed.lines), "rejected_count": len(parsed.rejected),
+                     "rejected": rejected, "truncated": parsed.truncated}, status=202)

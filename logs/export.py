@@ -9,7 +9,7 @@ import io
 import zlib
 
 import orjson
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from logs.entries import entry_from_row
 from logs.pagination import after, ordered
@@ -65,7 +65,9 @@ async def stream(search, *, fmt: str, newest_first: bool, gzip: bool):
         yield out(_csv_header())
     encode = _csv if fmt == "csv" else _ndjson
     pages = _pages(search, newest_first=newest_first)
-    next_page = sync_to_async(lambda: next(pages, None), thread_sensitive=True)
+    # Like a request, each page first drops a connection that died meanwhile (a database restart),
+    # which a plain sync_to_async would hand to the query.
+    next_page = database_sync_to_async(lambda: next(pages, None))
     while (entries := await next_page()) is not None:
         chunk = out(encode(entries))
         if chunk:

@@ -11,7 +11,7 @@ import asyncio
 import time
 
 import orjson
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.http import StreamingHttpResponse
 
@@ -33,7 +33,7 @@ async def _caller(request):
     try:
         raw = raw_key_from_headers(request.headers.get("Authorization"), request.headers.get("X-API-Key"))
         if raw is not None:
-            key = await sync_to_async(authenticate_key)(raw)
+            key = await database_sync_to_async(authenticate_key)(raw)
             return caller_for_key(key)
     except InvalidKey as exc:
         raise ApiError(401, "authentication_failed", exc.message) from None
@@ -41,7 +41,7 @@ async def _caller(request):
     if not user.is_authenticated:
         raise ApiError(401, "not_authenticated", "Sign in or send an API key with the read scope.")
     tenant = request.headers.get("X-Devlogs-Tenant") or request.GET.get("tenant")
-    return await sync_to_async(caller_for_user)(user, tenant)
+    return await database_sync_to_async(caller_for_user)(user, tenant)
 
 
 async def stream_view(request):
@@ -51,7 +51,7 @@ async def stream_view(request):
         caller = await _caller(request)
         if not caller.can("read"):
             raise ApiError(403, "permission_denied", "This API key lacks the 'read' scope.")
-        search = await sync_to_async(search_from_params)(request.GET, caller)
+        search = await database_sync_to_async(search_from_params)(request.GET, caller)
     except ApiError as exc:
         return json_error(exc.status_code, exc.code, exc.message, exc.field)
     except Exception as exc:  # PermissionDenied from caller_for_user

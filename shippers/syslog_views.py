@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scoping import HasScope, caller_for_request
@@ -17,8 +16,7 @@ from devlogs.errors import ApiError
 from devlogs.openapi import errors
 from ingest.accept import now_ns
 from ingest.parsing import BodyError, LineError, ParsedBody, Rejection, decompress, normalise_line
-from ingest.submit import count_rejected_lines, submit_lines
-from ingest.views import MAX_REJECTIONS_LISTED, limits_from_settings, read_body
+from ingest.views import accept_parsed, limits_from_settings, read_body
 from shippers.syslog import parse_message, split_frames, take_key, to_record
 
 
@@ -83,16 +81,5 @@ class SyslogIngestView(APIView):
             parsed = parse_syslog_body(data, received_ns=received_ns, limits=limits)
         except BodyError as exc:
             raise ApiError(exc.status, exc.code, exc.message, field=exc.field) from None
-        rejected = [r.as_dict() for r in parsed.rejected[:MAX_REJECTIONS_LISTED]]
-        count_rejected_lines(caller=caller, codes=(r.code for r in parsed.rejected))
-        if not parsed.lines:
-            if len(parsed.rejected) == 1:
-                only = parsed.rejected[0]
-                raise ApiError(400, only.code, only.message, field=only.field,
-                               extra={"accepted": 0, "rejected": rejected})
-            raise ApiError(400, "no_valid_lines", f"None of the {len(parsed.rejected)} messages is valid.",
-                           field="body", extra={"accepted": 0, "rejected": rejected})
-        submit_lines(caller=caller, lines=parsed.lines, received_ns=received_ns, size_bytes=parsed.size_bytes,
-                     protocol="syslog")
-        return Response({"accepted": len(parsed.lines), "rejected_count": len(parsed.rejected),
-                         "rejected": rejected, "truncated": parsed.truncated}, status=202)
+        return accept_parsed(caller=caller, parsed=parsed, received_ns=received_ns, protocol="syslog",
+                             noun="messages")

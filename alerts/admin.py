@@ -2,7 +2,9 @@
 
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
+from alerts.evaluation import stand_down
 from alerts.models import Channel, Delivery, Event, Rule
 from alerts.outbound import check_url
 from logs.querylang import QueryError, parse
@@ -71,6 +73,10 @@ class RuleAdmin(admin.ModelAdmin):
     search_fields = ["name", "query", "tenant__slug"]
     autocomplete_fields = ["tenant"]
     filter_horizontal = ["channels"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        stand_down(obj.pk, timezone.now())  # switched off while firing: resolve it now
     readonly_fields = ["state", "state_changed_at", "episode", "next_evaluation_at", "last_evaluated_at", "last_count",
                        "last_error", "baseline_at", "created_by", "created_at", "updated_at"]
 

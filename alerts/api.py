@@ -17,7 +17,8 @@ from rest_framework.views import APIView
 
 from accounts.audit import record
 from accounts.scoping import MANAGERS, WRITERS, HasRole, caller_for_request
-from alerts.evaluation import FINGERPRINT, Observation, condition_met, condition_text, distinct_values, observe, window
+from alerts.evaluation import (FINGERPRINT, Observation, condition_met, condition_text, distinct_values, observe,
+                               stand_down, window)
 from alerts.links import explorer_url
 from alerts.models import Channel, Delivery, Event, Rule, SeenValue, new_secret
 from alerts.notify import send, test_message
@@ -289,6 +290,7 @@ class RuleDetail(_Rules, RetrieveUpdateDestroyAPIView):
         if any(getattr(rule, name) != value for name, value in before.items()):
             SeenValue.objects.filter(rule=rule).delete()
             Rule.objects.filter(pk=rule.pk).update(baseline_at=None)
+        stand_down(rule.pk, timezone.now())
         record(tenant=caller.tenant, actor=caller.actor, action="alert_rule.updated", rule=rule.name,
                fields=sorted(serializer.validated_data))
 

@@ -152,6 +152,23 @@ def apply(rule_id: int, observation: Observation, now: datetime, *, claim: str |
     return Outcome(rule.pk, rule.state, observation.count, event, new_values)
 
 
+def stand_down(rule_id: int, now: datetime) -> Event | None:
+    """A rule switched off while firing resolves at once, notifying as a resolve always does, so no
+    incident stays open in a receiver because nobody evaluates the rule any more."""
+    with transaction.atomic():
+        rule = (Rule.objects.select_for_update(of=("self",)).select_related("tenant", "episode")
+                .filter(pk=rule_id).first())
+        if rule is None or rule.enabled or rule.state != State.FIRING:
+            return None
+        muted = rule.is_muted(now)
+        event = _event(rule, State.RESOLVED, Observation(now, now, 0), now, [], muted, episode=rule.episode)
+        if not muted:
+            _owe_resolved(rule, event, now)
+        _set_state(rule, State.RESOLVED, now)
+        rule.save(update_fields=["state", "state_changed_at"])
+    return event
+
+
 def condition_met(rule: Rule, count: int, new_values: list[str]) -> bool:
     if rule.kind == Rule.Kind.ABSENCE:
         return count == 0

@@ -205,6 +205,24 @@ def test_the_resolve_follows_and_nothing_is_sent_twice(client, people, send, rec
     assert Delivery.objects.count() == 2
 
 
+def test_switching_off_a_firing_rule_resolves_it_and_says_so(client, people, send, receiver):
+    send(payment_failures(12))
+    hook = make_channel(client, people, name="ops", kind="webhook", url=receiver.url)
+    rule = make_rule(client, people, name="Payments failing", query="payment", threshold=10, channels=[hook["id"]])
+    run_once(BASE)
+    assert Rule.objects.get(pk=rule["id"]).state == "firing"
+
+    switched = client.patch(f"/api/v1/alerts/rules/{rule['id']}", {"enabled": False}, format="json")
+    assert switched.status_code == 200, switched.content
+    assert Rule.objects.get(pk=rule["id"]).state == "resolved"
+    run_once(BASE + MINUTE)  # a disabled rule is not evaluated; its resolve notification goes out
+    firing, resolved = receiver.bodies()
+    assert firing["type"] == "alert.firing" and resolved["type"] == "alert.resolved"
+    assert resolved["episode"] == firing["episode"]
+    run_once(BASE + 2 * MINUTE)
+    assert len(receiver.requests) == 2
+
+
 def test_a_failing_receiver_is_retried_with_backoff_and_gets_it_once(client, people, send, receiver, settings):
     settings.DEVLOGS_ALERT_RETRY_BASE_SECONDS = 10
     receiver.answer_next(500, 503)

@@ -99,7 +99,7 @@ class Schedule:
         with self.lock:
             slot, self.slot = self.slot, self.slot + 1
         due = self.started + slot * self.interval
-        if due >= self.end:
+        if due >= self.end or time.monotonic() >= self.end:  # late slots are dropped, not sent after the end
             return None
         delay = due - time.monotonic()
         if delay > 0:

@@ -1,10 +1,13 @@
 """Benchmark the Kafka path: HTTP → Kafka (ingest), and Kafka → PostgreSQL (processors).
 
-Needs a broker and PostgreSQL (scripts/kafka.sh start; scripts/postgres.sh start). Run by hand:
+The harness (`python -m bench ingest|processor`) runs these with its own settings and services;
+by hand they need a broker and PostgreSQL (scripts/kafka.sh start; scripts/postgres.sh start):
 
     .venv/bin/python -m bench.kafka_pipeline ingest  [--seconds 15] [--concurrency 4,8] [--servers 1,2]
+                                                     [--lines-per-request 100,1000] [--workloads 200B,mixed]
     .venv/bin/python -m bench.kafka_pipeline process [--lines 200000] [--processors 1,2,4] [--batches 100,1000,10000]
-    .venv/bin/python -m bench.kafka_pipeline profile [--lines 100000]
+                                                     [--mixed]
+    .venv/bin/python -m bench.kafka_pipeline profile [--lines 100000]   # cProfile, in-process
 
 Prints a table and a JSON line per run. Uses its own topics and DATABASE_URL (default: the
 local test PostgreSQL's `devlogs` database, whose log table it empties).
@@ -24,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from bench.common import ROOT, count_logs, make_body, percentile, rss_mb, start_server, table, truncate_logs
@@ -42,6 +46,9 @@ def _setup(topic: str, partitions: int):
 
     from processing.kafka_admin import ensure_topics
 
+    # Settings load once per process: a second run in the same process still gets its own topic.
+    settings.KAFKA_TOPIC, settings.KAFKA_DLQ_TOPIC, settings.KAFKA_PARTITIONS = topic, f"{topic}.dlq", partitions
+
     call_command("migrate", verbosity=0)
     ensure_topics(settings)
     return settings
@@ -50,6 +57,7 @@ def _setup(topic: str, partitions: int):
 def _env(settings, **extra) -> dict:
     env = {"DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DB), "DEVLOGS_QUEUE": "kafka",
            "KAFKA_BOOTSTRAP_SERVERS": settings.KAFKA_BOOTSTRAP_SERVERS, "KAFKA_TOPIC": settings.KAFKA_TOPIC,
+           "KAFKA_DLQ_TOPIC": settings.KAFKA_DLQ_TOPIC,
            "KAFKA_PARTITIONS": str(settings.KAFKA_PARTITIONS), "DEVLOGS_PROCESSOR_IN_SERVER": "0",
            "LOG_LEVEL": "WARNING", "DEVLOGS_DATA_DIR": tempfile.mkdtemp(prefix="devlogs-bench-")}
     env.update({k: str(v) for k, v in extra.items()})
@@ -61,7 +69,7 @@ def _env(settings, **extra) -> dict:
 def _client(port: int, key: str, body: bytes, lines: int, deadline: float, results: list, latencies: list):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    accepted = refused = 0
+    accepted, refused = 0, Counter()
     while time.monotonic() < deadline:
         started = time.perf_counter()
         conn.request("POST", "/api/v1/logs", body=body, headers=headers)
@@ -71,7 +79,7 @@ def _client(port: int, key: str, body: bytes, lines: int, deadline: float, resul
         if response.status == 202:
             accepted += lines
         else:
-            refused += 1
+            refused[response.status] += 1
     conn.close()
     results.append((accepted, refused))
 
@@ -95,8 +103,7 @@ def bench_ingest(*, seconds: float, concurrency: list[int], servers: list[int], 
                     for clients in concurrency:
                         ports = [p for _, p in procs]
                         _run_clients(ports, keys, body, per_request, 2, clients)  # warm-up: connections, metadata
-                        groups = {"server": [p.pid for p, _ in procs], "client": [os.getpid()],
-                                  "kafka": service_pids().get("kafka", [])}
+                        groups = {"server": [p.pid for p, _ in procs], "client": [os.getpid()], **service_pids()}
                         with CpuShare(groups) as cpu:
                             accepted, refused, latencies, elapsed = _run_clients(ports, keys, body, per_request,
                                                                                  seconds, clients)
@@ -105,7 +112,7 @@ def bench_ingest(*, seconds: float, concurrency: list[int], servers: list[int], 
                             "lines/request": per_request, "lines/s": round(accepted / elapsed),
                             "MB/s": round(len(body) * accepted / per_request / elapsed / 1e6, 1),
                             "p50 ms": round(statistics.median(latencies) * 1000, 1),
-                            "p99 ms": round(percentile(latencies, 99) * 1000, 1), "non-202": refused,
+                            "p99 ms": round(percentile(latencies, 99) * 1000, 1), "non-202": refused or 0,
                             "server peak RSS MB": round(max(rss_mb(p.pid) for p, _ in procs)),
                             "CPU cores": cpu.cores,
                         })
@@ -128,7 +135,7 @@ def _run_clients(ports, keys, body, lines, seconds, concurrency):
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    return sum(a for a, _ in results), sum(r for _, r in results), latencies, elapsed
+    return sum(a for a, _ in results), dict(sum((r for _, r in results), Counter())), latencies, elapsed
 
 
 # --- process: Kafka → PostgreSQL -------------------------------------------------------------------

@@ -39,7 +39,9 @@ def record(pid: int, seconds: float, out: Path, *, idle: bool = False) -> None:
            "--format", "speedscope", "--output", str(out)]
     if idle:
         cmd.append("--idle")
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode:
+        raise RuntimeError(f"py-spy failed: {done.stderr.strip()[-500:]}")
 
 
 def summarise(path: Path, *, thread: str | None = None, top: int = 12) -> dict:
@@ -71,7 +73,7 @@ def summarise(path: Path, *, thread: str | None = None, top: int = 12) -> dict:
 
     project = [(i, c) for i, c in inclusive.most_common() if (frames[i].get("file") or "").replace(str(ROOT) + "/", "")
                .startswith(PROJECT)]
-    return {"samples": total,
+    return {"sampled seconds": round(total, 1),
             "self %": [{"function": name(i), "%": share(c)} for i, c in self_counts.most_common(top)],
             "project inclusive %": [{"function": name(i), "%": share(c)} for i, c in project[:top]]}
 
@@ -93,10 +95,12 @@ def profile_ingest(*, seconds: float, clients: int = 8, lines_per_request: int =
             _run_clients([port], keys, body, lines_per_request, seconds + 2, clients))))
         load.start()
         time.sleep(1)
-        groups = {"server": [server.pid], "client": [os.getpid()], "kafka": service_pids().get("kafka", [])}
-        with CpuShare(groups) as cpu:
-            record(server.pid, seconds, out)
-        load.join()
+        groups = {"server": [server.pid], "client": [os.getpid()], **service_pids()}
+        try:
+            with CpuShare(groups) as cpu:
+                record(server.pid, seconds, out)
+        finally:
+            load.join()
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -110,7 +114,7 @@ def profile_processor(*, seconds: float, batch: int = 5000, mixed: bool = False,
                       name: str = "processor") -> dict:
     """One processor draining a full topic into PostgreSQL, sampled by py-spy (waiting included)."""
     settings = _setup(f"bench.profile.{uuid.uuid4().hex[:8]}", 12)
-    lines = int(seconds * 60_000) + 100_000  # more than one processor can write meanwhile
+    lines = int(seconds * 25_000) + 50_000  # more than one processor writes meanwhile
     print(f"filling the topic with {lines} lines ...", flush=True)
     _fill(settings, lines, mixed=mixed)
     truncate_logs()

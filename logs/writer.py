@@ -20,6 +20,7 @@ from processing.envelope import Envelope
 COLUMNS = ("time", "received_at", "tenant_id", "app_id", "level", "message", "service", "host", "trace_id",
            "span_id", "attributes", "event_id")
 STAGING = "devlogs_logentry_staging"
+GIN_MERGE_MEMORY = "64MB"
 
 
 def write_envelopes(envelopes: list[Envelope]) -> int:
@@ -56,6 +57,11 @@ def copy_envelopes(envelopes: list[Envelope]) -> int:
     count = 0
     with transaction.atomic():
         with connection.cursor() as cursor:
+            # The trigram index dominates the cost of a row. A bigger GIN pending list, merged with
+            # more memory, makes that merge cheaper: +16–27 % rows/s (docs/benchmarks.md), for a few
+            # ms more per substring search while the list is full.
+            cursor.execute(f"SET LOCAL work_mem = '{GIN_MERGE_MEMORY}'; "
+                           f"SET LOCAL gin_pending_list_limit = '{GIN_MERGE_MEMORY}'")
             # ON COMMIT DELETE ROWS: the staging table empties itself at every commit.
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} ON COMMIT DELETE ROWS AS "
                            f"SELECT {columns} FROM {table} WITH NO DATA")

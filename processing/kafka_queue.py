@@ -160,7 +160,11 @@ class KafkaConsumer(Consumer):
         while True:
             if not self._buffer:
                 remaining = max(deadline - time.monotonic(), 0)
-                self._buffer.extend(self._fetch(timeout=remaining if not messages else 0))
+                # Fetch first, then look up the buffer: a rebalance inside consume() replaces it
+                # (_forget), and extending the old one would drop these messages while later
+                # offsets get committed past them.
+                fetched = self._fetch(timeout=remaining if not messages else 0)
+                self._buffer.extend(fetched)
                 if not self._buffer:
                     return messages
             while self._buffer and (not messages or lines + self._buffer[0].lines <= max_lines):

@@ -7,6 +7,7 @@ what can never be.
 
 import abc
 import atexit
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,22 +53,27 @@ class Consumer(abc.ABC):
 
 
 _producer: Producer | None = None
+_producer_lock = threading.Lock()
 
 
 def get_producer() -> Producer:
     """The process-wide producer of the configured backend (it batches across requests)."""
     global _producer
-    if _producer is None:
-        if settings.DEVLOGS_QUEUE == "kafka":
-            from processing.kafka_queue import KafkaProducer
+    if _producer is not None:
+        return _producer
+    # Concurrent first requests (request threads) must share one producer, not make one each.
+    with _producer_lock:
+        if _producer is None:
+            if settings.DEVLOGS_QUEUE == "kafka":
+                from processing.kafka_queue import KafkaProducer
 
-            _producer = KafkaProducer(settings)
-        else:
-            from processing.embedded_queue import EmbeddedQueue
+                _producer = KafkaProducer(settings)
+            else:
+                from processing.embedded_queue import EmbeddedQueue
 
-            _producer = EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH)
-        atexit.register(reset_producer)  # flush what is in flight on shutdown
-    return _producer
+                _producer = EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH)
+            atexit.register(reset_producer)  # flush what is in flight on shutdown
+        return _producer
 
 
 def get_consumer() -> Consumer:

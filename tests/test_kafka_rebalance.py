@@ -26,3 +26,27 @@ def test_messages_fetched_across_a_revoke_are_kept():
     consumer._fetch = fetch_with_a_rebalance
     assert consumer.poll(max_lines=1000, timeout=0) == kept
     assert consumer.assigned == {0}
+
+
+def test_concurrent_first_requests_share_one_producer(settings, tmp_path):
+    import threading
+
+    from processing import queue as queue_module
+
+    settings.DEVLOGS_QUEUE_PATH = tmp_path / "queue.sqlite3"
+    queue_module.reset_producer()
+    made, start = [], threading.Barrier(8)
+
+    def first_request():
+        start.wait()
+        made.append(queue_module.get_producer())
+
+    threads = [threading.Thread(target=first_request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    try:
+        assert len(made) == 8 and len({id(p) for p in made}) == 1
+    finally:
+        queue_module.reset_producer()

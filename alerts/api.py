@@ -28,6 +28,7 @@ from devlogs.openapi import errors
 from logs.facets import UnknownFacet, facet_field
 from logs.querylang import QueryError, parse
 from logs.search import Search
+from logs.store import get_store
 
 MIN_WINDOW, MAX_WINDOW = 10, 7 * 86400
 MIN_INTERVAL, MAX_INTERVAL = 10, 86400
@@ -394,7 +395,7 @@ class RulePreview(_TenantScoped, APIView):
             since, until = window(rule, now)
             search = Search.for_tenant(rule.tenant, rule.query, since=since, until=until)
             values = distinct_values(search, rule.field)[0]
-            observation, would_fire = Observation(since, until, search.queryset().count(), values=values), None
+            observation, would_fire = Observation(since, until, get_store().count(search), values=values), None
         else:
             observation = observe(rule, now)
             would_fire = condition_met(rule, observation.count, [])

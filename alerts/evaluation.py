@@ -25,11 +25,9 @@ from django.db.models import Q
 from alerts.fingerprint import fingerprint
 from alerts.models import Delivery, Event, Rule, SeenValue, State
 from devlogs import metrics
-from logs.entries import entry_from_row
 from logs.facet_values import value_filter
-from logs.facets import facets
-from logs.pagination import page
 from logs.search import Search
+from logs.store import get_store
 
 log = logging.getLogger("devlogs.alerts")
 
@@ -40,6 +38,7 @@ SAMPLES = 5
 BASELINE = timedelta(hours=24)
 MAX_VALUES = 1000  # distinct values (the most frequent) looked at per evaluation
 FINGERPRINT_SCAN = 20_000  # newest lines whose messages are fingerprinted per evaluation
+FINGERPRINT_PAGE = 2000
 FINGERPRINT = "fingerprint"
 
 
@@ -87,40 +86,48 @@ def observe(rule: Rule, now: datetime) -> Observation:
     """Count, samples and (new_value) distinct values in the rule's window. Reads only."""
     since, until = window(rule, now)
     search = Search.for_tenant(rule.tenant, rule.query, since=since, until=until)
-    slugs = search.caller.app_slugs()
-    count = search.queryset().count()
+    store = get_store()
+    count = store.count(search)
     if rule.kind != Rule.Kind.NEW_VALUE:
-        rows = page(search.queryset(), limit=SAMPLES, cursor=None)[0] if count else []
-        return Observation(since, until, count, samples=[entry_from_row(r, slugs.get(r.app_id, "")) for r in rows])
+        samples = store.search(search, limit=SAMPLES).entries if count else []
+        return Observation(since, until, count, samples=samples)
     if rule.baseline_at is None:
         search = replace(search, since=until - max(timedelta(seconds=rule.window_seconds), BASELINE))
-    values, sample_ids = distinct_values(search, rule.field)
+    values, samples = distinct_values(search, rule.field)
     known = set(SeenValue.objects.filter(rule=rule, digest__in=[digest(v) for v in values])
                 .values_list("digest", flat=True))
     value_samples = {}
     learning = rule.baseline_at is None  # nothing will fire: no samples needed
     for value in [] if learning else [v for v in values if digest(v) not in known][:SAMPLES]:
-        if value in sample_ids:
-            row = search.queryset().filter(id=sample_ids[value]).first()
-        else:
-            row = page(replace(search, extra=value_filter(rule.field, value)).queryset(), limit=1, cursor=None)[0]
-            row = row[0] if row else None
-        if row is not None:
-            value_samples[value] = entry_from_row(row, slugs.get(row.app_id, ""))
+        if value in samples:
+            value_samples[value] = samples[value]
+            continue
+        found = store.search(replace(search, extra=value_filter(rule.field, value)), limit=1).entries
+        if found:
+            value_samples[value] = found[0]
     return Observation(since, until, count, values=values, value_samples=value_samples)
 
 
-def distinct_values(search: Search, name: str) -> tuple[list[str], dict[str, int]]:
-    """The field's values in the search (most frequent first), and for fingerprints a line id each."""
+def distinct_values(search: Search, name: str) -> tuple[list[str], dict[str, dict]]:
+    """The field's values in the search (most frequent first), and for fingerprints a line (entry) each."""
     if name == FINGERPRINT:
-        sample_ids: dict[str, int] = {}
-        rows = search.queryset().order_by("-time", "-id").values_list("id", "message")[:FINGERPRINT_SCAN]
-        for row_id, message in rows.iterator(chunk_size=2000):
-            sample_ids.setdefault(fingerprint(message), row_id)
-            if len(sample_ids) >= MAX_VALUES:
-                break
-        return list(sample_ids), sample_ids
-    return [row["value"] for row in facets(search, [name], limit=MAX_VALUES)[name]], {}
+        return _fingerprints(search)
+    return [row["value"] for row in get_store().facets(search, [name], limit=MAX_VALUES)[name]], {}
+
+
+def _fingerprints(search: Search) -> tuple[list[str], dict[str, dict]]:
+    """The fingerprints of the newest FINGERPRINT_SCAN messages, newest first, with the newest line of each."""
+    samples: dict[str, dict] = {}
+    scanned = 0
+    for entries in get_store().export(search, newest_first=True, page_size=FINGERPRINT_PAGE):
+        for entry in entries[:FINGERPRINT_SCAN - scanned]:
+            samples.setdefault(fingerprint(entry["message"]), entry)
+            if len(samples) >= MAX_VALUES:
+                return list(samples), samples
+        scanned += len(entries)
+        if scanned >= FINGERPRINT_SCAN:
+            break
+    return list(samples), samples
 
 
 # --- changing state -------------------------------------------------------------------------------

@@ -79,7 +79,8 @@ def rss_mb(pid: int) -> float:
 def table(rows: list[dict]) -> str:
     if not rows:
         return "(no rows)"
-    columns = list(rows[0])
+    columns = list(dict.fromkeys(c for r in rows for c in r))  # rows may differ in their columns
+    rows = [{c: r.get(c, "") for c in columns} for r in rows]
     widths = [max(len(str(c)), *(len(str(r[c])) for r in rows)) for c in columns]
     lines = [" | ".join(str(c).ljust(w) for c, w in zip(columns, widths)),
              "-|-".join("-" * w for w in widths)]

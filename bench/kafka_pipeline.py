@@ -226,11 +226,11 @@ def bench_profile(args) -> None:
     _fill(settings, args.lines)
     truncate_logs()
     settings.KAFKA_CONSUMER_GROUP = f"bench-profile-{uuid.uuid4().hex[:8]}"
-    from logs.writer import write_envelopes
+    from logs.store import get_store
     from processing.kafka_queue import KafkaConsumer
     from processing.processor import Processor
 
-    processor = Processor(consumer=KafkaConsumer(settings), write=write_envelopes, batch_lines=args.batch,
+    processor = Processor(consumer=KafkaConsumer(settings), write=get_store().write, batch_lines=args.batch,
                           max_wait=0.2)
     while processor.run_once() == 0:  # join the group before timing
         pass

@@ -6,8 +6,10 @@ Needs PostgreSQL (scripts/postgres.sh start). Run by hand:
     .venv/bin/python -m bench.storage queries [--rows 10000000] [--runs 20]
 
 Uses DATABASE_URL (default: the local test PostgreSQL's `devlogs` database) and empties its
-log table. `queries` also measures the alternatives the indexes were chosen against
-(tsvector vs trigram for words, an expression index vs JSONB GIN for attributes).
+log table and the block index. `queries` loads the rows through the real writer (rows/s and CPU
+per line), runs the issue's queries on the row store, moves every chunk to the columnstore and
+runs them again, and prints bytes per line; `--alternatives` also measures a tsvector GIN and an
+expression index on the same data.
 """
 
 import argparse
@@ -63,6 +65,9 @@ def envelopes(apps, rows: int, *, span: timedelta, end: datetime, per_envelope: 
         app = apps[rng.randrange(len(apps))]
         ids = uuid7_strings(count)
         lines = []
+        # Lines arrive roughly in time order, as from live apps: an envelope covers a short slice.
+        slice_start = start_ns + made * span_ns // rows
+        slice_ns = max(count * span_ns // rows, 1)
         for i in range(count):
             words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 12)))
             status = rng.choice([200] * 20 + [404, 500, 503])
@@ -73,7 +78,7 @@ def envelopes(apps, rows: int, *, span: timedelta, end: datetime, per_envelope: 
                 message += "\nTraceback (most recent call last):\n" + "\n".join(
                     f'  File "/app/{rng.choice(WORDS)}.py", line {rng.randint(1, 900)}, in {rng.choice(WORDS)}'
                     for _ in range(rng.randint(3, 15)))
-            lines.append({"id": ids[i], "ts": start_ns + rng.randrange(span_ns),
+            lines.append({"id": ids[i], "ts": slice_start + rng.randrange(slice_ns),
                           "level": LEVEL_NUMBERS[rng.choice(LEVELS)], "message": message,
                           "service": rng.choice(SERVICES), "host": rng.choice(HOSTS), "trace_id": "", "span_id": "",
                           "attributes": {"user_id": rng.randint(1, 5000), "status": status,
@@ -96,7 +101,8 @@ def _mixed_envelopes(apps, rows, rng, start_ns, span_ns, per_envelope):
         app = apps[rng.randrange(len(apps))]
         ids = uuid7_strings(count)
         offset = rng.randrange(len(pool))
-        lines = [{**pool[(offset + i) % len(pool)], "id": ids[i], "ts": start_ns + rng.randrange(span_ns)}
+        slice_start, slice_ns = start_ns + made * span_ns // rows, max(count * span_ns // rows, 1)
+        lines = [{**pool[(offset + i) % len(pool)], "id": ids[i], "ts": slice_start + rng.randrange(slice_ns)}
                  for i in range(count)]
         made += count
         yield Envelope(tenant_id=app.tenant_id, app_id=app.id, received_ns=start_ns + span_ns, lines=lines)
@@ -130,77 +136,145 @@ def _timed(runs: int, fn) -> tuple[float, float]:
     return statistics.median(times), times[max(int(len(times) * 0.95) - 1, 0)]
 
 
+def _backend_cpu_seconds(connection) -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _with_request_ids(batch_envelopes, rng):
+    """Each line gets a unique `request_id=req-<hex>` in its message, as the issue's workload has."""
+    for envelope in batch_envelopes:
+        for line in envelope.lines:
+            line["message"] = f"{line['message']} request_id=req-{rng.getrandbits(64):016x}"
+        yield envelope
+
+
+def _store_size(connection, table_name) -> tuple[int, int]:
+    """Bytes of the log table (hypertable with its chunks, indexes, compressed chunks) and of the block index."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = %s", [table_name])
+        if cursor.fetchone():
+            cursor.execute("SELECT hypertable_size(%s)", [table_name])
+        else:
+            cursor.execute(f"SELECT pg_total_relation_size('{table_name}')")
+        table_bytes = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_total_relation_size('logs_tokenblock')")
+        return table_bytes, cursor.fetchone()[0]
+
+
 def bench_queries(*, rows: int, runs: int, seed: bool = True, reuse: bool = False, mixed: bool = False,
-                  alternatives: bool = True) -> list[dict]:
-    """The standard queries at `rows` stored rows. `reuse` keeps a table that already holds them."""
+                  alternatives: bool = True, compress: bool = True) -> list[dict]:
+    """The issue's queries at `rows` stored rows over 24 h. `reuse` keeps a table that already holds them.
+
+    Loading goes through the real writer (COPY, blocks, every index present), timed, with the CPU
+    of this process and of its PostgreSQL backend; then the queries on the row store, then (where
+    the table is a hypertable) all chunks moved to the columnstore, sizes, and the queries again.
+    """
     apps = setup()
     from django.db import connection
 
     from bench.common import count_logs
-    from logs.search import Search
     from logs.histogram import histogram
     from logs.models import LogEntry
+    from logs.search import Search
+    from logs.timescale import compress_chunks_older_than, is_hypertable
     from logs.writer import copy_envelopes
 
     table_name = LogEntry._meta.db_table
+    results = []
     if reuse and abs(count_logs() - rows) <= rows // 100:
         print(f"reusing the {rows} rows already stored", flush=True)
         seed = False
     if seed:
         truncate_logs()
-        # Bulk-load without the GIN indexes, then build them: how an operator would load history.
         with connection.cursor() as cursor:
-            cursor.execute("DROP INDEX IF EXISTS logentry_message_trgm")
-            cursor.execute("DROP INDEX IF EXISTS logentry_attributes_gin")
-        started = time.perf_counter()
-        for envelope in envelopes(apps, rows, span=timedelta(days=7), end=datetime.now(timezone.utc), mixed=mixed):
+            cursor.execute("TRUNCATE logs_tokenblock")
+        rng = random.Random(11)
+        started, cpu0, pg0 = time.perf_counter(), time.process_time(), _backend_cpu_seconds(connection)
+        for envelope in _with_request_ids(envelopes(apps, rows, span=timedelta(hours=24),
+                                                    end=datetime.now(timezone.utc), mixed=mixed), rng):
             copy_envelopes([envelope])
-        print(f"seeded {rows} rows in {time.perf_counter() - started:.0f}s", flush=True)
-        started = time.perf_counter()
+        elapsed = time.perf_counter() - started
+        # Python CPU here includes making the lines (the processor's decode is not in it).
+        py_cpu, pg_cpu = time.process_time() - cpu0, _backend_cpu_seconds(connection) - pg0
+        load = {"query": "load (COPY writer, blocks, all indexes)", "rows": rows, "rows/s": round(rows / elapsed),
+                "python+generate CPU s per 1M": round(py_cpu / rows * 1e6, 1),
+                "PostgreSQL CPU s per 1M": round(pg_cpu / rows * 1e6, 1)}
+        results.append(load)
+        print(json.dumps({"bench": "load", **load}), flush=True)
         with connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem = '1GB'")
-            cursor.execute(f"CREATE INDEX logentry_message_trgm ON {table_name} USING gin (message gin_trgm_ops)")
-            cursor.execute(f"CREATE INDEX logentry_attributes_gin ON {table_name} USING gin (attributes jsonb_path_ops)")
             cursor.execute(f"VACUUM ANALYZE {table_name}")
-        print(f"built the GIN indexes in {time.perf_counter() - started:.0f}s", flush=True)
+            cursor.execute("VACUUM ANALYZE logs_tokenblock")
+        if is_hypertable(connection):  # as the refresh policy would have, minute by minute
+            from logs.timescale import refresh_minute_counts
+
+            refresh_minute_counts(connection, None, None)
     tenant = apps[0].tenant
-    app = apps[0]
-    # Windows end at the newest stored line, so a reused table is queried as if just loaded.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT max(time) FROM {table_name} WHERE tenant_id = %s", [tenant.id])
         now = cursor.fetchone()[0] + timedelta(seconds=1)
+        # A request id from the middle of the day: the search must find exactly that line.
+        cursor.execute(f"SELECT substring(message from 'req-[0-9a-f]{{16}}') FROM {table_name} "
+                       f"WHERE tenant_id = %s AND time < %s ORDER BY time DESC LIMIT 1",
+                       [tenant.id, now - timedelta(hours=12)])
+        request_id = (cursor.fetchone() or ["req-0"])[0]
+        cursor.execute(f"SELECT service FROM {table_name} WHERE tenant_id = %s LIMIT 1", [tenant.id])
+        service = cursor.fetchone()[0]
 
     def search(query, since):
         return Search.for_tenant(tenant, query, since=since, until=now)
 
-    def page(found):
-        return lambda: list(found.queryset().order_by("-time", "-id")[:100])
+    def page(query, since):
+        return lambda: list(search(query, since).queryset().order_by("-time", "-id")[:100])
+
+    def levels_per_minute():
+        return histogram(search("", now - timedelta(hours=24)), interval_seconds=60)
 
     queries = [
-        ("last 15 min of one app", page(search(f"app:{app.slug}", now - timedelta(minutes=15)))),
-        ("errors of a tenant, last hour", page(search("level:>=error", now - timedelta(hours=1)))),
-        ("common word over 24 h (trigram)", page(search("deadline", now - timedelta(hours=24)))),
-        ("rare word over 24 h (trigram)", page(search("kaboom", now - timedelta(hours=24)))),
-        ("histogram over 24 h (date_bin, 5 min)",
-         lambda: histogram(search("", now - timedelta(hours=24)), interval_seconds=300)),
-        ("attributes.user_id = 42 over 7 days (JSONB GIN)", page(search("attributes.user_id:42", now - timedelta(days=7)))),
+        ("one request id over 24 h", page(request_id, now - timedelta(hours=24))),
+        ("word, newest 100 over 1 h", page("deadline", now - timedelta(hours=1))),
+        ("rare word over 24 h", page("kaboom", now - timedelta(hours=24))),
+        ("substring (*eadlin*) over 1 h", page("*eadlin*", now - timedelta(hours=1))),
+        ("levels per minute over 24 h", levels_per_minute),
+        ("newest 100 of a service", page(f'service:"{service}"', now - timedelta(hours=24))),
+        ("errors of a tenant, last hour", page("level:>=error", now - timedelta(hours=1))),
+        ("attributes.user_id = 42 over 24 h", page("attributes.user_id:42", now - timedelta(hours=24))),
     ]
-    results = []
-    for name, fn in queries:
-        fn()  # warm
-        p50, p95 = _timed(runs, fn)
-        results.append({"query": name, "rows": rows, "p50 ms": round(p50, 1), "p95 ms": round(p95, 1)})
-        print(json.dumps({"bench": "query", **results[-1]}), flush=True)
+    found = len(search(request_id, now - timedelta(hours=24)).queryset())
+    print(f"request id {request_id}: {found} line(s)", flush=True)
+
+    def measure(store: str):
+        for name, fn in queries:
+            fn()  # warm
+            p50, p95 = _timed(runs, fn)
+            results.append({"query": name, "store": store, "rows": rows, "p50 ms": round(p50, 1),
+                            "p95 ms": round(p95, 1)})
+            print(json.dumps({"bench": "query", **results[-1]}), flush=True)
+
+    def size(store: str):
+        table_bytes, block_bytes = _store_size(connection, table_name)
+        row = {"query": f"disk ({store})", "rows": rows, "table bytes/line": round(table_bytes / rows, 1),
+               "block index bytes/line": round(block_bytes / rows, 1),
+               "total bytes/line": round((table_bytes + block_bytes) / rows, 1)}
+        results.append(row)
+        print(json.dumps({"bench": "size", **row}), flush=True)
+
+    measure("row store")
+    size("row store")
     if alternatives:
         results += _alternatives(connection, table_name, tenant, now, rows, runs)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT pg_total_relation_size('{table_name}'), pg_relation_size('logentry_message_trgm'), "
-                       f"pg_relation_size('logentry_attributes_gin')")
-        total, trgm, gin = cursor.fetchone()
-    print(f"table+indexes {total / 1e9:.1f} GB, trigram index {trgm / 1e6:.0f} MB, JSONB GIN {gin / 1e6:.0f} MB",
-          flush=True)
-    for row in results:
-        row["table+indexes GB"] = round(total / 1e9, 2)
+    if compress and is_hypertable(connection):
+        started = time.perf_counter()
+        chunks = compress_chunks_older_than(connection, "-1 day")  # every chunk, the open one too
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table_name}")
+        print(f"compressed {chunks} chunks in {time.perf_counter() - started:.0f}s", flush=True)
+        measure("columnstore")
+        size("columnstore")
     return results
 
 
@@ -255,9 +329,10 @@ def main(argv=None):
     queries.add_argument("--rows", type=int, default=10_000_000)
     queries.add_argument("--runs", type=int, default=20)
     queries.add_argument("--no-seed", dest="seed", action="store_false", help="reuse the rows already there")
+    queries.add_argument("--alternatives", action="store_true")
     args = parser.parse_args(argv)
     print(table(bench_insert(args) if args.what == "insert" else
-                bench_queries(rows=args.rows, runs=args.runs, seed=args.seed)))
+                bench_queries(rows=args.rows, runs=args.runs, seed=args.seed, alternatives=args.alternatives)))
 
 
 if __name__ == "__main__":

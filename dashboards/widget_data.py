@@ -1,21 +1,19 @@
-"""A widget's numbers, computed by the same functions the explorer's endpoints use.
+"""A widget's numbers, computed by the same log store calls the explorer's endpoints use.
 
-timeseries → logs.histogram.histogram (one call per series), top_values → logs.facets.facets,
-single_number → the search's count, log_list → logs.pagination.page. So a widget shows exactly
-what /api/v1/logs/histogram, /facets and /logs answer for the same query and range.
+timeseries → store.histogram (one call per series), top_values → store.facets, single_number →
+store.count, log_list → store.search. So a widget shows exactly what /api/v1/logs/histogram,
+/facets and /logs answer for the same query and range.
 """
 
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from devlogs.errors import ApiError
-from logs.entries import entry_from_row
 from logs.facet_values import value_filter
-from logs.facets import facets
-from logs.histogram import MAX_BUCKETS, auto_interval, histogram
-from logs.pagination import page
+from logs.histogram import MAX_BUCKETS, auto_interval
 from logs.querylang import parse
 from logs.search import Search
+from logs.store import get_store
 
 # The explorer's relative ranges (frontend/src/timeRange.ts), plus a few longer ones for dashboards.
 PRESETS = {"5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "3h": 3 * 3600, "6h": 6 * 3600, "12h": 12 * 3600,
@@ -33,17 +31,16 @@ def resolve_range(time_range: dict, now: datetime) -> tuple[datetime, datetime]:
 def widget_data(*, caller, kind: str, query: str, split_by: str, options: dict, since: datetime,
                 until: datetime) -> dict:
     search = Search(caller=caller, node=parse(query), since=since, until=until)
+    store = get_store()
     if kind == "single_number":
-        return {"value": search.queryset().count()}
+        return {"value": store.count(search)}
     if kind == "top_values":
         limit = options.get("limit", DEFAULTS["top_limit"])
-        return {"field": split_by, "values": facets(search, [split_by], limit=limit)[split_by],
-                "total": search.queryset().count()}
+        return {"field": split_by, "values": store.facets(search, [split_by], limit=limit)[split_by],
+                "total": store.count(search)}
     if kind == "log_list":
-        rows, next_cursor = page(search.queryset(), limit=options.get("limit", DEFAULTS["log_limit"]), cursor=None)
-        slugs = caller.app_slugs()
-        return {"entries": [entry_from_row(row, slugs.get(row.app_id, "")) for row in rows],
-                "next_cursor": next_cursor}
+        entries, next_cursor = store.search(search, limit=options.get("limit", DEFAULTS["log_limit"]))
+        return {"entries": entries, "next_cursor": next_cursor}
     return _timeseries(search, split_by, options)
 
 
@@ -52,7 +49,8 @@ def _timeseries(search: Search, split_by: str, options: dict) -> dict:
     if (search.until - search.since).total_seconds() / interval > 10 * MAX_BUCKETS:
         raise ApiError(400, "too_many_buckets", f"The widget's interval makes more than {10 * MAX_BUCKETS} buckets "
                        "over this range; choose a longer interval or a shorter range.", field="interval")
-    buckets = histogram(search, interval_seconds=interval)
+    store = get_store()
+    buckets = store.histogram(search, interval_seconds=interval)
     total = _by_time(buckets)
     if not split_by:
         series = [{"value": None, "buckets": _as_list(total)}]
@@ -63,11 +61,11 @@ def _timeseries(search: Search, split_by: str, options: dict) -> dict:
             levels.setdefault(bucket["level"], []).append({"time": bucket["time"], "count": bucket["count"]})
         ranked = sorted(levels.items(), key=lambda item: -sum(b["count"] for b in item[1]))
         return {"interval": interval, "series": [{"value": v, "buckets": b} for v, b in ranked], "other": None}
-    top = facets(search, [split_by], limit=options.get("series", DEFAULTS["series"]))[split_by]
+    top = store.facets(search, [split_by], limit=options.get("series", DEFAULTS["series"]))[split_by]
     series, rest = [], dict(total)
     for row in top:
-        counts = _by_time(histogram(replace(search, extra=value_filter(split_by, row["value"])),
-                                    interval_seconds=interval))
+        counts = _by_time(store.histogram(replace(search, extra=value_filter(split_by, row["value"])),
+                                          interval_seconds=interval))
         for time, count in counts.items():
             rest[time] -= count
         series.append({"value": row["value"], "buckets": _as_list(counts)})

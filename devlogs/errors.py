@@ -6,11 +6,20 @@ Views raise ApiError; DRF's own exceptions (authentication, permissions, throttl
 parse errors) are reshaped by api_exception_handler so clients only ever see this.
 """
 
+import logging
+
+from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+
+log = logging.getLogger("devlogs.errors")
+
+# How long a client is told to wait when the database cannot serve the request.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(exceptions.APIException):
@@ -33,6 +42,32 @@ def error_body(status_code: int, code: str, message: str, field: str | None = No
 
 def json_error(status_code: int, code: str, message: str, field: str | None = None, **extra) -> JsonResponse:
     return JsonResponse(error_body(status_code, code, message, field, **extra), status=status_code)
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    # Django wraps psycopg's errors (psycopg_pool.PoolTimeout, PoolClosed and TooManyRequests are
+    # psycopg.OperationalError, so Django raises them as django.db.OperationalError); the unwrapped
+    # ones are listed too, for code that reaches the pool or psycopg directly.
+    errors: tuple[type[BaseException], ...] = (db.OperationalError, db.InterfaceError)
+    try:
+        import psycopg
+    except ImportError:
+        return errors
+    return (*errors, psycopg.OperationalError, psycopg.InterfaceError)
+
+
+DATABASE_ERRORS = _database_errors()
+
+
+def database_unavailable(exc: BaseException) -> "ApiError | None":
+    """503 with Retry-After for the database being down, unreachable, out of connections (the pool's
+    timeout) or too busy; None for any other exception. Nothing was accepted: the client retries."""
+    if not isinstance(exc, DATABASE_ERRORS):
+        return None
+    log.error("database unavailable, answering 503: %s: %s", type(exc).__name__, exc)
+    return ApiError(503, "database_unavailable",
+                    "The database cannot serve this request right now; nothing was accepted. Retry shortly.",
+                    headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
 _DRF_CODES = {
@@ -59,6 +94,7 @@ def _first_field_error(detail) -> tuple[str | None, str]:
 
 
 def api_exception_handler(exc, context):
+    exc = database_unavailable(exc) or exc
     if isinstance(exc, ApiError):
         response = Response(error_body(exc.status_code, exc.code, exc.message, exc.field, **exc.extra),
                             status=exc.status_code)

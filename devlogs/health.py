@@ -51,6 +51,10 @@ def check_database(timeout: float) -> str:
     params = copy.deepcopy(default.settings_dict)
     if default.vendor == "postgresql":
         params.setdefault("OPTIONS", {})["connect_timeout"] = max(1, round(timeout))
+        # Not from the connection pool: a pooled connection would prove nothing about the server
+        # now, and this probe's statement_timeout would stay on it for the next borrower.
+        params["OPTIONS"].pop("pool", None)
+        params["CONN_MAX_AGE"] = 0
     probe = type(default)(params, alias="readyz")
     try:
         with probe.cursor() as cursor:

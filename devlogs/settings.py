@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from devlogs.database import database_conn_max_age, database_pool_settings
 from devlogs.env import env_bool, env_choice, env_float, env_header_name, env_int, env_list, env_networks, env_str
 from devlogs.self_logging import handler_config
 from devlogs.timescale_probe import choose_engine
@@ -193,10 +194,18 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'devlogs.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
 }
+# PostgreSQL: a psycopg connection pool per process (Django's own, psycopg-pool). Under ASGI every
+# request runs in a thread of its own and connections are per thread, so without a pool each
+# request opened (and authenticated) a new connection; CONN_MAX_AGE reused nothing. With the pool a
+# request borrows a connection and returns it when it ends. Workers (run_processor, run_alerts,
+# run_syslog) borrow the same way. See docs/configuration.md#database-connection-pool.
+DEVLOGS_DB_POOL_OPTIONS = database_pool_settings(DATABASES["default"]["ENGINE"])
+DATABASES["default"]["CONN_MAX_AGE"] = database_conn_max_age(pooled=DEVLOGS_DB_POOL_OPTIONS is not None)
+if DEVLOGS_DB_POOL_OPTIONS is not None:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = DEVLOGS_DB_POOL_OPTIONS
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the server read while the processor writes; IMMEDIATE avoids
@@ -211,11 +220,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # TimescaleDB: auto (use it where the extension is available), on, off. See docs/storage.md.
 DEVLOGS_TIMESCALE = env_choice("DEVLOGS_TIMESCALE", "auto", {"auto", "on", "off"})
 DATABASES["default"] = choose_engine(DATABASES["default"], DEVLOGS_TIMESCALE)
-DEVLOGS_TIMESCALE_CHUNK_INTERVAL = env_str("DEVLOGS_TIMESCALE_CHUNK_INTERVAL", "1 day")
-DEVLOGS_TIMESCALE_COMPRESS_AFTER = env_str("DEVLOGS_TIMESCALE_COMPRESS_AFTER", "7 days")
+# Chunks move to the columnstore (~8x smaller here, docs/storage.md) an hour after they close, so
+# the row store, with its indexes, holds hours of lines rather than days.
+DEVLOGS_TIMESCALE_CHUNK_INTERVAL = env_str("DEVLOGS_TIMESCALE_CHUNK_INTERVAL", "6 hours")
+DEVLOGS_TIMESCALE_COMPRESS_AFTER = env_str("DEVLOGS_TIMESCALE_COMPRESS_AFTER", "1 hour")
 # Chunks older than this are dropped whole (TimescaleDB); tenants with shorter retention are trimmed by
 # apply_retention. Also the most a tenant's retention_days can usefully be.
 DEVLOGS_RETENTION_MAX_DAYS = env_int("DEVLOGS_RETENTION_MAX_DAYS", 400, minimum=1)
+# Where log lines are stored (logs/store/): `sql` is Django's database (SQLite, PostgreSQL, TimescaleDB).
+DEVLOGS_STORE = env_choice("DEVLOGS_STORE", "sql", {"sql"})
 # PostgreSQL writer: COPY (fast), or INSERT for connection poolers and servers that refuse COPY.
 DEVLOGS_PG_WRITER = env_choice("DEVLOGS_PG_WRITER", "copy", {"copy", "insert"})
 # The server applies retention this often in the embedded mode; production runs `apply_retention --every`.
@@ -430,6 +443,7 @@ LOGGING = {
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": DEVLOGS_LOG_FORMAT,
                             "stream": "ext://sys.stdout"}, **_SELF_LOG},
     "root": {"handlers": ["stdout", *_SELF_LOG], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # psycopg.pool logs two INFO records per borrowed connection (every request): warnings only.
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"},
-                "axes": {"level": "WARNING"}},
+                "axes": {"level": "WARNING"}, "psycopg.pool": {"level": "WARNING"}},
 }

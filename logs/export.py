@@ -1,7 +1,7 @@
 """Streamed export of a search: NDJSON or CSV, optionally gzip, any number of rows in bounded memory.
 
-The rows are read in keyset pages of EXPORT_PAGE and written as they come; an async iterator,
-because under ASGI Django would otherwise collect a synchronous iterator into a list first.
+The store (logs.store) hands the rows over in pages of EXPORT_PAGE, written as they come; an async
+iterator, because under ASGI Django would otherwise collect a synchronous iterator into a list first.
 """
 
 import csv
@@ -11,28 +11,11 @@ import zlib
 import orjson
 from channels.db import database_sync_to_async
 
-from logs.entries import entry_from_row
-from logs.pagination import after, ordered
+from logs.store import get_store
 
 EXPORT_PAGE = 5000
 CSV_COLUMNS = ["time", "received_at", "app", "level", "service", "host", "trace_id", "span_id", "id", "message",
                "attributes"]
-
-
-def _pages(search, *, newest_first: bool):
-    """Lists of entries, page by page, in order."""
-    slugs = search.caller.app_slugs()
-    queryset = search.queryset()
-    last = None
-    while True:
-        current = queryset if last is None else after(queryset, *last, newest_first=newest_first)
-        rows = list(ordered(current, newest_first=newest_first)[:EXPORT_PAGE])
-        if not rows:
-            return
-        yield [entry_from_row(row, slugs.get(row.app_id, "")) for row in rows]
-        if len(rows) < EXPORT_PAGE:
-            return
-        last = (rows[-1].time, rows[-1].id)
 
 
 def _ndjson(entries: list[dict]) -> bytes:
@@ -64,7 +47,7 @@ async def stream(search, *, fmt: str, newest_first: bool, gzip: bool):
     if fmt == "csv":
         yield out(_csv_header())
     encode = _csv if fmt == "csv" else _ndjson
-    pages = _pages(search, newest_first=newest_first)
+    pages = get_store().export(search, newest_first=newest_first, page_size=EXPORT_PAGE)
     # Like a request, each page first drops a connection that died meanwhile (a database restart),
     # which a plain sync_to_async would hand to the query.
     next_page = database_sync_to_async(lambda: next(pages, None))

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from accounts.audit import record
 from accounts.scoping import MANAGERS, Caller
-from logs.deletion import delete_in_batches
 from logs.querylang.parser import to_text
+from logs.store import get_store
 
 MAX_ROWS_PER_CALL = 1_000_000
 
@@ -30,9 +30,7 @@ def delete_by_query(*, caller: Caller, search, max_rows: int = MAX_ROWS_PER_CALL
         raise NotAllowed("Only a tenant owner or admin, signed in, can delete lines.")
     if search.node is None and search.extra is None and search.since is None and search.until is None:
         raise ValueError("Give a query or a time range (q, since, until); nothing was deleted.")
-    queryset = search.queryset()
-    deleted = delete_in_batches(queryset, max_rows=max_rows)
-    more = deleted >= max_rows and queryset.exists()
+    deleted, more = get_store().delete(search, max_rows=max_rows)
     record(tenant=caller.tenant, actor=caller.actor, action="logs.delete_by_query",
            query=_text(search), since=search.since and search.since.isoformat(),
            until=search.until and search.until.isoformat(), deleted=deleted, more=more)

@@ -1,22 +1,19 @@
 """Retention: each tenant keeps its lines for `retention_days`, nothing older.
 
-TimescaleDB drops whole chunks past DEVLOGS_RETENTION_MAX_DAYS (instant); tenants with
-shorter retention are trimmed by batched deletes, which is also the whole story on plain
-PostgreSQL and SQLite.
+The policy lives here (which tenant keeps what); the store does the deleting: on TimescaleDB it
+drops whole chunks past DEVLOGS_RETENTION_MAX_DAYS (instant), and tenants with shorter retention
+are trimmed by batched deletes, which is also the whole story on plain PostgreSQL and SQLite.
 """
 
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Tenant
 from ingest.idempotency import forget_old_keys
-from logs.deletion import delete_in_batches
-from logs.models import LogEntry
-from logs.timescale import drop_chunks_older_than, is_hypertable
+from logs.store import get_store
 
 log = logging.getLogger("devlogs.retention")
 
@@ -25,16 +22,19 @@ def apply_retention(*, now: datetime | None = None, batch_size: int = 10_000) ->
     """Delete what each tenant no longer keeps; returns lines deleted per tenant slug."""
     now = now or timezone.now()
     deleted: dict[str, int] = {}
-    if is_hypertable(connection):
-        chunks = drop_chunks_older_than(connection, settings.DEVLOGS_RETENTION_MAX_DAYS)
-        if chunks:
-            log.info("retention dropped %s chunks older than %s days", chunks, settings.DEVLOGS_RETENTION_MAX_DAYS)
+    store = get_store()
+    chunks = store.drop_older_than(days=settings.DEVLOGS_RETENTION_MAX_DAYS)
+    if chunks:
+        log.info("retention dropped %s chunks older than %s days", chunks, settings.DEVLOGS_RETENTION_MAX_DAYS)
     forget_old_keys()
+    try:
+        store.maintain()
+    except Exception:  # one failing step must not stop retention (nor a long-lived --every loop)
+        log.exception("store maintenance failed; retention goes on")
     for tenant in Tenant.objects.order_by("id"):
         days = min(tenant.retention_days, settings.DEVLOGS_RETENTION_MAX_DAYS)
         cutoff = now - timedelta(days=days)
-        count = delete_in_batches(LogEntry.objects.filter(tenant_id=tenant.id, time__lt=cutoff),
-                                  batch_size=batch_size)
+        count = store.delete_older_than(tenant_id=tenant.id, cutoff=cutoff, batch_size=batch_size)
         deleted[tenant.slug] = count
         if count:
             log.info("retention deleted lines=%s tenant=%s older_than=%s", count, tenant.slug, cutoff.isoformat())

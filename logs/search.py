@@ -15,6 +15,7 @@ from logs.entries import ns_to_datetime
 from logs.levels import parse_level
 from logs.models import LogEntry
 from logs.querylang import Node, QueryError, compile_query, parse, wildcard_match
+from logs.token_blocks import candidates, required_words
 
 
 def scoped_entries(caller: Caller) -> QuerySet:
@@ -57,6 +58,9 @@ class Search:
             queryset = queryset.filter(time__gte=self.since)
         if self.until:
             queryset = queryset.filter(time__lt=self.until)
+        blocks = candidates(self.caller.tenant.id, required_words(self.node), self.since, self.until)
+        if blocks is not None:
+            queryset = queryset.filter(block_id__in=blocks)
         return queryset
 
 

@@ -1,6 +1,6 @@
 """The read API over stored lines: search, one entry and its context, histogram, facets, export,
-and delete-by-query. Every endpoint starts from logs.search (tenant-scoped) and answers errors
-in the one JSON shape."""
+and delete-by-query. Every endpoint starts from logs.search (tenant-scoped), reads through the log
+store (logs.store) and answers errors in the one JSON shape."""
 
 import uuid
 from datetime import timedelta
@@ -18,12 +18,12 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
 from devlogs.openapi import SEARCH_PARAMETERS, Entry, errors, page_of
 from logs import export
-from logs.entries import entry_from_row
-from logs.facets import UnknownFacet, facets
+from logs.facets import UnknownFacet
 from logs.gdpr import NotAllowed, delete_by_query
-from logs.histogram import MAX_BUCKETS, auto_interval, histogram
-from logs.pagination import CursorError, after, ordered, page
-from logs.search import Search, scoped_entries, search_from_params
+from logs.histogram import MAX_BUCKETS, auto_interval
+from logs.pagination import CursorError
+from logs.search import Search, search_from_params
+from logs.store import get_store
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -86,22 +86,20 @@ class LogSearchView(ReadView):
         search = self.search(request)
         fields = _fields(params)
         try:
-            rows, next_cursor = page(search.queryset(), limit=_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-                                     cursor=params.get("cursor"), newest_first=_newest_first(params))
+            entries, next_cursor = get_store().search(
+                search, limit=_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT), cursor=params.get("cursor"),
+                newest_first=_newest_first(params))
         except CursorError as exc:
             raise ApiError(400, "invalid_cursor", str(exc), field="cursor") from None
-        slugs = search.caller.app_slugs()
-        entries = [entry_from_row(row, slugs.get(row.app_id, "")) for row in rows]
         if fields:
             entries = [{f: entry[f] for f in fields} for entry in entries]
         return Response({"results": entries, "next_cursor": next_cursor})
 
 
-def _entry_row(caller, event_id: uuid.UUID):
-    row = scoped_entries(caller).filter(event_id=event_id).first()
-    if row is None:
+def _found(found):
+    if found is None:
         raise ApiError(404, "not_found", "No such log entry in this tenant.")
-    return row
+    return found
 
 
 class EntryView(ReadView):
@@ -110,8 +108,7 @@ class EntryView(ReadView):
     @extend_schema(operation_id="logs_entry", responses={200: Entry, **errors(403, 404)})
     def get(self, request, event_id: uuid.UUID):
         caller = caller_for_request(request)
-        row = _entry_row(caller, event_id)
-        return Response(entry_from_row(row, caller.app_slugs().get(row.app_id, "")))
+        return Response(_found(get_store().entry(tenant_id=caller.tenant.id, event_id=event_id)))
 
 
 class ContextView(ReadView):
@@ -122,18 +119,10 @@ class ContextView(ReadView):
                                                                  "after": Entry(many=True)}), **errors(400, 403, 404)})
     def get(self, request, event_id: uuid.UUID):
         caller = caller_for_request(request)
-        row = _entry_row(caller, event_id)
-        before_n = _int(request.query_params, "before", 20, 0, 500)
-        after_n = _int(request.query_params, "after", 20, 0, 500)
-        neighbours = scoped_entries(caller).filter(app_id=row.app_id)
-        if row.host:
-            neighbours = neighbours.filter(host=row.host)
-        before = list(ordered(after(neighbours, row.time, row.id, newest_first=True), newest_first=True)[:before_n])
-        later = list(ordered(after(neighbours, row.time, row.id, newest_first=False), newest_first=False)[:after_n])
-        slugs = caller.app_slugs()
-        as_json = lambda rows: [entry_from_row(r, slugs.get(r.app_id, "")) for r in rows]  # noqa: E731
-        return Response({"entry": entry_from_row(row, slugs.get(row.app_id, "")),
-                         "before": as_json(reversed(before)), "after": as_json(later)})
+        before = _int(request.query_params, "before", 20, 0, 500)
+        after = _int(request.query_params, "after", 20, 0, 500)
+        return Response(_found(get_store().context(tenant_id=caller.tenant.id, event_id=event_id, before=before,
+                                                   after=after)))
 
 
 class HistogramView(ReadView):
@@ -156,7 +145,7 @@ class HistogramView(ReadView):
             raise ApiError(400, "too_many_buckets", f"That interval makes more than {10 * MAX_BUCKETS} buckets; "
                            "choose a longer one or leave it out.", field="interval")
         return Response({"interval": interval, "since": search.since, "until": until,
-                         "buckets": histogram(search, interval_seconds=interval)})
+                         "buckets": get_store().histogram(search, interval_seconds=interval)})
 
 
 class FacetsView(ReadView):
@@ -176,7 +165,7 @@ class FacetsView(ReadView):
         if len(names) > 10:
             raise ApiError(400, "invalid_field", "At most 10 facets per request.", field="field")
         try:
-            result = facets(search, names, limit=_int(request.query_params, "limit", 10, 1, 100))
+            result = get_store().facets(search, names, limit=_int(request.query_params, "limit", 10, 1, 100))
         except UnknownFacet as exc:
             raise ApiError(400, "invalid_field", str(exc), field="field") from None
         return Response({"since": search.since, "until": search.until, "facets": result})

@@ -4,7 +4,8 @@ PostgreSQL: COPY into a per-connection staging table, then one
 `INSERT … SELECT … ON CONFLICT (event_id, time) DO NOTHING`. COPY moves rows with almost
 no per-row Python work, which keeps the processor bound by the database.
 Other databases (SQLite), or DEVLOGS_PG_WRITER=insert: bulk_create with ignore_conflicts,
-same effect.
+same effect. On PostgreSQL every batch also writes its blocks, one per tenant, in the same
+transaction (logs/token_blocks.py): that, not a per-row text index, is what word search uses.
 """
 
 import uuid
@@ -14,13 +15,13 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from logs.entries import ns_to_datetime
+from logs import token_blocks
 from logs.models import LogEntry
 from processing.envelope import Envelope
 
 COLUMNS = ("time", "received_at", "tenant_id", "app_id", "level", "message", "service", "host", "trace_id",
-           "span_id", "attributes", "event_id")
+           "span_id", "attributes", "event_id", "block_id")
 STAGING = "devlogs_logentry_staging"
-GIN_MERGE_MEMORY = "64MB"
 
 
 def write_envelopes(envelopes: list[Envelope]) -> int:
@@ -39,16 +40,33 @@ def _unique_lines(envelopes: list[Envelope]):
                 yield envelope, line
 
 
+def _blocks(cursor, envelopes: list[Envelope]) -> dict[int, token_blocks.Block]:
+    if not token_blocks.enabled(connection):
+        return {}
+    return token_blocks.allocate(cursor, (envelope.tenant_id for envelope in envelopes))
+
+
 def bulk_create_envelopes(envelopes: list[Envelope]) -> int:
-    rows = [LogEntry(
+    with transaction.atomic(), connection.cursor() as cursor:
+        blocks = _blocks(cursor, envelopes)
+        rows = []
+        for envelope, line in _unique_lines(envelopes):
+            block = blocks.get(envelope.tenant_id)
+            if block is not None:
+                block.add(line["ts"], line["message"])
+            rows.append(_entry(envelope, line, block))
+        LogEntry.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+        token_blocks.store(cursor, blocks.values(), ns_to_datetime)
+    return len(rows)
+
+
+def _entry(envelope: Envelope, line: dict, block) -> LogEntry:
+    return LogEntry(
         time=ns_to_datetime(line["ts"]), received_at=ns_to_datetime(envelope.received_ns),
         tenant_id=envelope.tenant_id, app_id=envelope.app_id, level=line["level"], message=line["message"],
         service=line["service"], host=line["host"], trace_id=line["trace_id"], span_id=line["span_id"],
-        attributes=line["attributes"], event_id=uuid.UUID(line["id"]),
-    ) for envelope, line in _unique_lines(envelopes)]
-    with transaction.atomic():
-        LogEntry.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-    return len(rows)
+        attributes=line["attributes"], event_id=uuid.UUID(line["id"]), block_id=block.id if block else None,
+    )
 
 
 def copy_envelopes(envelopes: list[Envelope]) -> int:
@@ -57,26 +75,26 @@ def copy_envelopes(envelopes: list[Envelope]) -> int:
     count = 0
     with transaction.atomic():
         with connection.cursor() as cursor:
-            # The trigram index dominates the cost of a row. A bigger GIN pending list, merged with
-            # more memory, makes that merge cheaper: +16–27 % rows/s (docs/benchmarks.md), for a few
-            # ms more per substring search while the list is full.
-            cursor.execute(f"SET LOCAL work_mem = '{GIN_MERGE_MEMORY}'; "
-                           f"SET LOCAL gin_pending_list_limit = '{GIN_MERGE_MEMORY}'")
+            blocks = _blocks(cursor, envelopes)
             # ON COMMIT DELETE ROWS: the staging table empties itself at every commit.
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} ON COMMIT DELETE ROWS AS "
                            f"SELECT {columns} FROM {table} WITH NO DATA")
             raw = cursor.cursor  # psycopg's own cursor, for COPY; errors still become Django's
             with connection.wrap_database_errors, raw.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy:
+                received = {envelope.received_ns: ns_to_datetime(envelope.received_ns) for envelope in envelopes}
                 for envelope, line in _unique_lines(envelopes):
+                    block = blocks[envelope.tenant_id]
+                    block.add(line["ts"], line["message"])
                     copy.write_row((
-                        ns_to_datetime(line["ts"]), ns_to_datetime(envelope.received_ns), envelope.tenant_id,
+                        ns_to_datetime(line["ts"]), received[envelope.received_ns], envelope.tenant_id,
                         envelope.app_id, line["level"], line["message"], line["service"], line["host"],
                         line["trace_id"], line["span_id"], orjson.dumps(line["attributes"]).decode(),
-                        _uuid(line["id"]),
+                        _uuid(line["id"]), block.id,
                     ))
                     count += 1
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGING} "
                            f"ON CONFLICT (event_id, time) DO NOTHING")
+            token_blocks.store(cursor, blocks.values(), ns_to_datetime)
     return count
 
 

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from accounts.authentication import ApiKeyAuthentication, KeyPrincipal
 from accounts.keys import InvalidKey, authenticate_key
 from accounts.scoping import HasScope, caller_for_request
-from devlogs.errors import ApiError
+from devlogs.errors import ApiError, database_unavailable
 from ingest.accept import now_ns
 from ingest.event_ids import uuid7_strings
 from ingest.parsing import BodyError, LineError, decompress, normalise_line
@@ -91,6 +91,7 @@ def _key_from_api_key_value(value: str) -> str:
 def es_exception_handler(exc, context):
     """Any failure of an /es/ view, in Elasticsearch's error shape."""
     headers = {}
+    exc = database_unavailable(exc) or exc  # the database down: 503 with Retry-After, like the queue
     if isinstance(exc, ApiError):
         status, reason, headers = exc.status_code, exc.message, dict(exc.headers)
     elif isinstance(exc, BulkRequestError):

@@ -14,7 +14,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
 from accounts.scoping import HasScope
-from devlogs.errors import ApiError
+from devlogs.errors import ApiError, database_unavailable
 from ingest.parsing import BodyError, Limits, decompress
 from ingest.views import read_body
 
@@ -31,6 +31,7 @@ class ProtocolNegotiation(BaseContentNegotiation):
 
 def describe_failure(exc) -> tuple[int, str, str, dict[str, str]] | None:
     """(status, stable code, message, headers) for an exception a client caused, else None."""
+    exc = database_unavailable(exc) or exc  # the database down: 503 with Retry-After, like the queue
     if isinstance(exc, ApiError):
         return exc.status_code, exc.code, exc.message, dict(exc.headers)
     if isinstance(exc, BodyError):

@@ -8,16 +8,22 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from accounts.models import Tenant
+from logs.levels import INFO
 from logs.models import LogEntry
+from logs.writer import write_envelopes
+from processing.envelope import Envelope
 from tests.conftest import (ROOT, child_env, free_port, http_post_logs, kafka_env, manage, post_logs,
                             require_service, wait_for)
 
@@ -126,6 +132,45 @@ def test_services_disruption_budgets_and_autoscaler_point_at_real_pods(rendered)
     assert hpa["spec"]["maxReplicas"] <= int(config["data"]["KAFKA_PARTITIONS"]), "processors beyond partitions idle"
 
 
+def test_the_maintenance_cronjob_runs_apply_retention_once_like_the_other_workloads(rendered):
+    """The store's maintenance every 5 minutes, one run per Job, never two at once, with the same
+    image, config, secrets and lock-down as the long-running workloads."""
+    from django.core.management import get_commands
+
+    (cron,) = _kind(rendered, "CronJob").values()
+    assert cron["metadata"]["name"] == "devlogs-maintenance"
+    spec = cron["spec"]
+    assert spec["schedule"] == "*/5 * * * *"
+    assert spec["concurrencyPolicy"] == "Forbid"
+    assert 1 <= spec["successfulJobsHistoryLimit"] <= 10 and 1 <= spec["failedJobsHistoryLimit"] <= 10
+    labels = {"app.kubernetes.io/name": "devlogs", "app.kubernetes.io/component": "maintenance"}
+    job = spec["jobTemplate"]
+    for where in (cron["metadata"], job["metadata"], job["spec"]["template"]["metadata"]):
+        assert _matches(labels, where["labels"])
+    pod = job["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] in {"Never", "OnFailure"}
+    (container,) = pod["containers"]
+    assert container["args"] == ["manage", "apply_retention"], "one-shot: the schedule repeats it, not --every"
+    assert "apply_retention" in get_commands()
+    assert container["resources"]["requests"]["cpu"] and container["resources"]["requests"]["memory"]
+    assert container["resources"]["limits"]["memory"]
+
+    (alerts_pod,) = [d["spec"]["template"]["spec"] for d in _kind(rendered, "Deployment").values()
+                     if d["metadata"]["name"] == "devlogs-alerts"]
+    (alerts,) = alerts_pod["containers"]
+    assert pod["securityContext"] == alerts_pod["securityContext"]
+    assert pod["volumes"] == alerts_pod["volumes"]
+    for field in ("image", "envFrom", "securityContext", "volumeMounts"):
+        assert container[field] == alerts[field], field
+
+    # Nothing routes traffic to it or counts it towards a budget or an autoscaler.
+    pod_labels = job["spec"]["template"]["metadata"]["labels"]
+    for service in _kind(rendered, "Service").values():
+        assert not _matches(service["spec"]["selector"], pod_labels)
+    for budget in _kind(rendered, "PodDisruptionBudget").values():
+        assert not _matches(budget["spec"]["selector"]["matchLabels"], pod_labels)
+
+
 def test_migrations_run_in_a_job_and_never_in_a_web_replica(rendered):
     (job,) = _kind(rendered, "Job").values()
     assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
@@ -136,7 +181,10 @@ def test_migrations_run_in_a_job_and_never_in_a_web_replica(rendered):
 
 # --- docker-compose.yml ---------------------------------------------------------------------------
 
-DEVLOGS_ROLES = {"migrate", "web", "processor", "alerts", "syslog"}
+DEVLOGS_ROLES = {"migrate", "web", "processor", "alerts", "syslog", "maintenance"}
+# Roles with no health listener, so no health check: migrate (one-shot) and maintenance
+# (`apply_retention --every`: a probe could only say the database answers, not that maintenance runs).
+NO_HEALTH_CHECK = {"migrate", "maintenance"}
 
 
 def test_compose_runs_the_production_shape_with_health_checks_and_volumes(compose):
@@ -145,8 +193,10 @@ def test_compose_runs_the_production_shape_with_health_checks_and_volumes(compos
     assert services["web"]["deploy"]["replicas"] == 2
     assert services["processor"]["deploy"]["replicas"] == 2
     for name, service in services.items():
-        if name != "migrate":
+        if name not in NO_HEALTH_CHECK:
             assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
+        else:
+            assert "healthcheck" not in service, f"{name} has no health listener: a health check would be fake"
         if name not in DEVLOGS_ROLES:
             image, _, tag = service["image"].rpartition(":")
             assert image and tag[:1].isdigit(), f"{name}: pin a version tag, not {service['image']!r}"
@@ -154,13 +204,71 @@ def test_compose_runs_the_production_shape_with_health_checks_and_volumes(compos
         assert services[name]["command"] == [name]
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert services[name]["read_only"] is True
+        assert services[name]["restart"] == "unless-stopped"
     assert services["migrate"]["command"] == ["migrate"]
+    assert services["maintenance"]["environment"]["DEVLOGS_MAINTENANCE_EVERY_SECONDS"] == "300"
+    assert "deploy" not in services["maintenance"], "one maintenance instance is enough"
     mounts = {name: {v["target"] for v in s.get("volumes", []) if v["type"] == "volume"} for name, s in services.items()}
     assert "/var/lib/kafka/data" in mounts["kafka"] and "/var/lib/postgresql/data" in mounts["timescaledb"]
+    # The TimescaleDB release and PostgreSQL major version the PostgreSQL test stage runs on
+    # (scripts/postgres.sh builds ../shared/vendor/timescaledb, 2.28.3, for PostgreSQL 15).
+    assert services["timescaledb"]["image"] == "timescale/timescaledb:2.28.3-pg15"
 
 
 def test_compose_and_kubernetes_give_a_processor_the_same_grace_period(compose):
     assert compose["services"]["processor"]["stop_grace_period"] == f"{_grace_seconds('processor')}s"
+
+
+def test_compose_and_kubernetes_give_the_maintenance_the_same_grace_period(compose, rendered):
+    (cron,) = _kind(rendered, "CronJob").values()
+    grace = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert _duration_seconds(compose["services"]["maintenance"]["stop_grace_period"]) == grace
+
+
+def _duration_seconds(duration: str) -> int:
+    """A duration as `docker compose config` prints it ("30s", "1m0s", "1h2m3s") in seconds."""
+    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert parts and duration, duration
+    hours, minutes, seconds = (int(p or 0) for p in parts.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_maintenance_role_applies_retention_repeatedly_and_stops_on_sigterm(compose, tmp_path):
+    """The compose service's command, through the image's entry point: a run every
+    DEVLOGS_MAINTENANCE_EVERY_SECONDS until SIGTERM, then exit 0 within the grace period."""
+    assert compose["services"]["maintenance"]["command"] == ["maintenance"]
+    grace = _duration_seconds(compose["services"]["maintenance"]["stop_grace_period"])
+    tenant = Tenant.objects.create(slug="short", name="Short", retention_days=1)
+    app = tenant.apps.create(slug="web", name="Web")
+    old = datetime.now(timezone.utc) - timedelta(days=3)
+
+    def write_old_line(n: int) -> None:
+        line = {"id": f"01a229c6-0000-7000-8000-{n:012x}", "ts": int(old.timestamp()) * 10**9, "level": INFO,
+                "message": f"old {n}", "service": "", "host": "", "trace_id": "", "span_id": "", "attributes": {}}
+        write_envelopes([Envelope(tenant_id=tenant.id, app_id=app.id, received_ns=line["ts"], lines=[line])])
+
+    write_old_line(1)
+    env = child_env(tmp_path, PYTHON=sys.executable, DEVLOGS_MAINTENANCE_EVERY_SECONDS="0.5")
+    log_path = tmp_path / "maintenance.log"
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen(["sh", str(ROOT / "deploy" / "docker" / "entrypoint.sh"), "maintenance"], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: not LogEntry.objects.exists(), timeout=60, what="the first maintenance run")
+        write_old_line(2)  # a later run takes it too: the process repeats
+        wait_for(lambda: not LogEntry.objects.exists(), timeout=30, what="a second maintenance run")
+        assert proc.poll() is None, log_path.read_text()[-2000:]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, log_path.read_text()[-2000:]
+    assert "short\t1 deleted" in log_path.read_text()
 
 
 def _locations(conf: str) -> dict[str, set[str]]:

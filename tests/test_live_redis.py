@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 from logs.consumers import WINDOW
-from tests.conftest import child_env, http_post_logs, kafka_env, manage, running_server
+from tests.conftest import child_env, http_post_logs, kafka_env, manage, running_server, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.kafka]
 
@@ -33,6 +33,18 @@ def platform(kafka, redis_url, transactional_db, tmp_path):
         finally:
             processor.terminate()
             processor.wait(timeout=30)
+
+
+def _wait_stored(count: int) -> None:
+    """(In a worker thread) until the processor has stored `count` lines."""
+    from django.db import connection
+
+    from logs.models import LogEntry
+
+    try:
+        wait_for(lambda: LogEntry.objects.count() >= count, timeout=120, what=f"{count} lines stored")
+    finally:
+        connection.close()  # this thread's own connection
 
 
 async def _connect(address, key):
@@ -124,21 +136,26 @@ def test_a_client_that_does_not_keep_up_costs_bounded_memory_and_is_told_what_it
             lines = [{"message": f"line {i}-{j} " + "x" * 300} for j in range(500)]
             assert (await asyncio.to_thread(http_post_logs, platform, key, lines))[0] == 202
             sent += len(lines)
-        await asyncio.sleep(3)  # let the processor and the socket catch up with everything
+        # The window fills (WINDOW messages) and then nothing more comes until the client acks.
+        received, messages = 0, 0
+        while messages < WINDOW:
+            received += len((await _next(slow, "entries", timeout=60))["entries"])
+            messages += 1
+        await asyncio.to_thread(_wait_stored, sent)  # the processor has written (and published) every line
+        assert [m for m in await _quiet(slow, 1.0) if m["type"] == "entries"] == []
         after = server_peak_mb()
 
-        received, messages = 0, 0
-        while True:
-            try:
-                message = orjson.loads(await asyncio.wait_for(slow.recv(), timeout=2))
-            except asyncio.TimeoutError:
-                break
-            if message["type"] == "entries":
-                received += len(message["entries"])
-                messages += 1
-        assert messages == WINDOW  # never more than the window ahead of the client's acks
+        # An ack reports what was skipped; lines published after it arrive as entries. Together: all.
         await slow.send('{"type": "ack"}')
-        skipped = (await _next(slow, "skipped"))["count"]
+        skipped = 0
+        deadline = time.monotonic() + 60
+        while received + skipped < sent and time.monotonic() < deadline:
+            message = orjson.loads(await asyncio.wait_for(slow.recv(), timeout=max(deadline - time.monotonic(), 0.01)))
+            if message["type"] == "skipped":
+                skipped += message["count"]
+            elif message["type"] == "entries":
+                received += len(message["entries"])
+                await slow.send('{"type": "ack"}')
         await slow.close()
         return sent, received, skipped, before, after
 

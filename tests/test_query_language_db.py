@@ -107,8 +107,17 @@ CASES = [
     # empty query
     ("", ALL),
     ("   ", ALL),
-    # words and phrases: case-insensitive substring of the message, AND by default
+    # words and phrases: on word boundaries, any case, AND by default; `*` for a substring
     ("timeout", {2, 3}),
+    ("time", set()),
+    ("time*", {2, 3}),
+    ("*imeou*", {2, 3}),
+    ("api", {2}),
+    ("/api/pay", {2}),
+    ("pay 503", {2}),
+    ("user", set()),
+    ("user*", {6, 7}),
+    ("dis", set()),
     ("TIMEOUT", {2, 3}),
     ('"talking to"', {3}),
     ('"to talking"', set()),
@@ -223,7 +232,8 @@ CASES = [
     # literal % _ \ ' and injection attempts: data, never SQL
     ("100%", {4}),
     ("%", {4, 12}),
-    ("_", {6, 12}),
+    ("_", set()),  # a word character: only a `_` standing alone would match
+    ("*_*", {6, 12}),
     ("user_id", {6}),
     ("\\", {8, 12}),
     ('"C:\\temp"', {8}),

@@ -43,18 +43,21 @@ def _get(client, key, path, **params):
 
 
 def test_query_language_order_fields_and_cursor(client, stored):
-    body = get_logs(client, stored["web"], q='host:web-* -"GET /orders/1"', order="oldest", limit="5",
+    body = get_logs(client, stored["web"], q="host:web-* -/orders/1*", order="oldest", limit="5",
                     fields="message,level").json()
     assert [e["message"] for e in body["results"]] == ["GET /orders/0 200"] + [f"GET /orders/{i} 200"
                                                                                for i in range(2, 6)]
     assert set(body["results"][0]) == {"id", "message", "level"}
     seen = [e["message"] for e in body["results"]]
     while body["next_cursor"]:
-        body = get_logs(client, stored["web"], q='host:web-* -"GET /orders/1"', order="oldest", limit="5",
+        body = get_logs(client, stored["web"], q="host:web-* -/orders/1*", order="oldest", limit="5",
                         cursor=body["next_cursor"]).json()
         seen += [e["message"] for e in body["results"]]
-    # 31 lines on web-* hosts, minus /orders/1 and /orders/10-19, which all contain "GET /orders/1"
+    # 31 lines on web-* hosts, minus /orders/1 and /orders/10-19, which all contain "/orders/1"
     assert len(seen) == len(set(seen)) == 20
+    # Without `*` a phrase stands on word boundaries: /orders/10 is not /orders/1.
+    body = get_logs(client, stored["web"], q='host:web-* -"GET /orders/1"', limit="100").json()
+    assert len(body["results"]) == 30
     assert "GET /orders/10 200" not in seen and "payment timeout" in seen
 
 

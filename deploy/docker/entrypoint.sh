@@ -5,6 +5,8 @@
 #   processor  manage.py run_processor; /healthz, /readyz on DEVLOGS_HEALTH_PORT when set
 #   alerts     manage.py run_alerts, with the health listener beside it
 #   syslog     manage.py run_syslog, with the health listener beside it
+#   maintenance  manage.py apply_retention --every DEVLOGS_MAINTENANCE_EVERY_SECONDS (300): the store's
+#                periodic maintenance (retention, old idempotency keys, …) until SIGTERM; no health listener
 #   migrate    one-shot: database migrations, then the Kafka topics (DEVLOGS_QUEUE=kafka)
 #   manage     any management command: `manage createsuperuser`, `manage dlq list`
 #   probe URL  exit 0 when URL answers 2xx (container health checks; the image has no curl)
@@ -17,7 +19,7 @@ MANAGE="$APP_DIR/manage.py"
 cd "$APP_DIR"
 
 usage() {
-  echo "usage: entrypoint.sh web|processor|alerts|syslog|migrate|manage COMMAND…|probe URL [arguments]" >&2
+  echo "usage: entrypoint.sh web|processor|alerts|syslog|maintenance|migrate|manage COMMAND…|probe URL [arguments]" >&2
   exit 2
 }
 
@@ -33,6 +35,8 @@ case "$role" in
     exec "$PYTHON" "$MANAGE" run_alerts "$@" ;;
   syslog)
     exec "$PYTHON" "$MANAGE" run_syslog "$@" ;;
+  maintenance)
+    exec "$PYTHON" "$MANAGE" apply_retention --every "${DEVLOGS_MAINTENANCE_EVERY_SECONDS:-300}" "$@" ;;
   migrate)
     "$PYTHON" "$MANAGE" migrate --no-input
     if [ "${DEVLOGS_QUEUE:-embedded}" = "kafka" ]; then

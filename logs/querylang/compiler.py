@@ -1,7 +1,8 @@
 """AST → django.db.models.Q on LogEntry. User text only ever travels as query parameters.
 
-- message terms: `ilike_contains` (PostgreSQL: ILIKE, served by the trigram index), or with `*`
-  the `ql_icontains_wildcard` lookup below;
+- message words and phrases: `word_match` (on word boundaries, any case; on PostgreSQL the search
+  first narrows to the blocks of lines that hold every word: logs/token_blocks.py); with `*` the
+  `ql_icontains_wildcard` lookup below (a substring pattern, scanned within the time range);
 - field wildcards: `ql_wildcard` (PostgreSQL: LIKE … ESCAPE, SQLite: GLOB, both case-sensitive);
 - attribute equality on PostgreSQL: `attributes @> {...}` (served by the jsonb_path_ops GIN index);
   everything else on attributes: the small SQL expression `_AttrSQL`, written per vendor and
@@ -18,7 +19,7 @@ from typing import Callable
 from django.db import connection
 from django.db.models import BooleanField, CharField, Expression, F, Lookup, Q, TextField
 
-from logs.lookups import ILikeContains, escape_like  # importing registers message__ilike_contains
+from logs.lookups import ILikeContains, escape_like  # importing registers message__word_match too
 from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text, number_value
 
 _LEVEL_LOOKUP = {"=": "level", ">": "level__gt", ">=": "level__gte", "<": "level__lt", "<=": "level__lte"}
@@ -189,7 +190,7 @@ def compile_query(node: Node | None, *, app_ids: Callable[[str], list[int]]) -> 
         if isinstance(n, Text):
             if n.wildcard:
                 return Q(message__ql_icontains_wildcard=n.value)
-            return Q(message__ilike_contains=n.value)
+            return Q(message__word_match=n.value)
         if isinstance(n, Match):
             if n.field == "app":
                 if not n.wildcard and "*" in n.value:

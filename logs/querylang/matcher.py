@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from logs.levels import NUMBERS
 from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text, number_value
+from logs.tokens import contains_term
 
 _MISSING = object()
 _COMPARE = {"=": operator.eq, ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -72,10 +73,9 @@ def matches(node: Node | None, entry: dict) -> bool:
     if isinstance(node, Not):
         return not matches(node.item, entry)
     if isinstance(node, Text):
-        message = entry["message"].lower()
         if node.wildcard:
-            return _wildcard_regex(node.value.lower(), True).search(message) is not None
-        return node.value.lower() in message
+            return _wildcard_regex(node.value.lower(), True).search(entry["message"].lower()) is not None
+        return contains_term(entry["message"], node.value)
     if isinstance(node, Match):
         value = entry[node.field] or ""
         return wildcard_match(node.value, value) if node.wildcard else value == node.value

@@ -72,7 +72,8 @@ class Node:
 
 @dataclass(frozen=True)
 class Text(Node):
-    """The message contains `value` (case-insensitive). wildcard: `*` in value matches any run."""
+    """The message holds `value` on word boundaries, any case (logs/tokens.py); with wildcard, the
+    message contains the pattern, where `*` matches any run."""
     value: str
     wildcard: bool = False
 

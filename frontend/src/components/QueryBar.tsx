@@ -35,6 +35,7 @@ function SyntaxHelp() {
           <tbody>
             <tr><td><code>timeout db</code></td><td>words (all must match, in the message)</td></tr>
             <tr><td><code>"connection reset"</code></td><td>exact phrase</td></tr>
+            <tr><td><code>fail*</code>, <code>*fail*</code></td><td>part of a word (<code>fail</code> alone finds the whole word only)</td></tr>
             <tr><td><code>timeout OR refused</code></td><td>either</td></tr>
             <tr><td><code>NOT healthcheck</code>, <code>-healthcheck</code></td><td>exclude</td></tr>
             <tr><td><code>(a OR b) c</code></td><td>grouping</td></tr>

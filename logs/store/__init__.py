@@ -1,0 +1,28 @@
+"""The log store: one interface (logs/store/base.py), one module per engine.
+
+    get_store().write(envelopes)            processing (the processor's batches)
+    get_store().search/count/entry/context  the query API, dashboards, alerts
+    get_store().histogram/facets/export     the same, for charts, facet panels and downloads
+    get_store().delete/delete_older_than    delete-by-query (logs/gdpr.py) and retention (logs/retention.py)
+
+Only the SQL store exists (PostgreSQL, TimescaleDB, SQLite: Django's database). A second engine
+(ClickHouse) adds a module beside sql.py and a name here.
+"""
+
+from django.conf import settings
+
+from logs.store.base import Deleted, LogStore, Page
+
+__all__ = ["Deleted", "LogStore", "Page", "get_store"]
+
+_stores: dict[str, LogStore] = {}
+
+
+def get_store() -> LogStore:
+    """The configured store (DEVLOGS_STORE, default `sql`); made once, without I/O."""
+    name = settings.DEVLOGS_STORE  # checked by settings: a name this function knows
+    if name not in _stores:
+        from logs.store.sql import SqlStore
+
+        _stores[name] = SqlStore()
+    return _stores[name]

@@ -1,0 +1,191 @@
+"""Words and the block index: a word search narrows to the blocks that can hold the words and
+still finds every line it should, on the row store and in the columnstore."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accounts.models import App, Tenant
+from logs import token_blocks
+from logs.querylang import parse
+from logs.search import Search
+from logs.timescale import compress_chunks_older_than, is_hypertable
+from logs.tokens import contains_term, postgres_pattern, words
+from logs.writer import write_envelopes
+from processing.envelope import Envelope
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+TEXT = st.text(alphabet=st.sampled_from("aAbB_09 -./=:\"'é\n"), max_size=30)
+
+
+# --- words (no database) ---------------------------------------------------------------------------
+
+def test_words_keep_ids_numbers_and_paths_findable():
+    assert words("GET /api/v1/users 503 request_id=req-8F3a user_id=42 from 10.0.0.1") == [
+        "get", "api", "v1", "users", "503", "request_id", "req", "8f3a", "user_id", "42", "from", "10", "0", "0", "1"]
+
+
+@pytest.mark.parametrize("text, term, found", [
+    ("payment failed", "fail", False),
+    ("payment failed", "FAILED", True),
+    ("payment failed.", "failed", True),
+    ("id=req-8f3a9b end", "req-8f3a9b", True),
+    ("id=req-8f3a9bc end", "req-8f3a9b", False),
+    ("GET /api/pay 503", "/api/pay", True),
+    ("GET /api/payments", "/api/pay", False),
+    ("GET /api/pay", "api/", True),  # a term's non-word edge needs no boundary
+    ("user_id missing", "user", False),
+    ("line one\nline two", "one line", False),
+    ("line one\nline two", "one\nline", True),
+])
+def test_a_term_matches_on_word_boundaries_in_any_case(text, term, found):
+    assert contains_term(text, term) is found
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=TEXT, term=TEXT.filter(lambda t: t.strip() != ""))
+def test_a_matching_line_holds_every_word_of_the_term(text, term):
+    """What makes the block index safe: a line that matches holds all of the term's words."""
+    if contains_term(text, term):
+        assert set(words(term)) <= set(words(text))
+
+
+def test_postgres_pattern_escapes_every_non_alphanumeric_character():
+    assert postgres_pattern("a.b*(c)") == r"(^|[^A-Za-z0-9_])a\.b\*\(c\)"
+    assert postgres_pattern("/x") == r"\/x([^A-Za-z0-9_]|$)"
+
+
+def test_required_words_only_from_words_anded_at_the_top():
+    assert token_blocks.required_words(parse('req-1 "payment failed" level:error')) == [
+        "req", "1", "payment", "failed"]
+    assert token_blocks.required_words(parse("a OR b")) == []
+    assert token_blocks.required_words(parse("-a")) == []
+    assert token_blocks.required_words(parse("time*out")) == []
+
+
+# --- the block index (PostgreSQL) -------------------------------------------------------------------
+
+def _ns(moment: datetime) -> int:
+    return int(moment.timestamp() * 1e9)
+
+
+def _write_batches(tenant, app, batches: int, per_batch: int, needle_batch: int, *, hours_ago: float):
+    from ingest.event_ids import uuid7_strings
+
+    for b in range(batches):
+        ids = uuid7_strings(per_batch)
+        base = NOW - timedelta(hours=hours_ago) + timedelta(seconds=b)
+        lines = [{"id": ids[i], "ts": _ns(base + timedelta(milliseconds=i)), "level": 9,
+                  "message": f"GET /orders {200 + i % 3} request_id=req-{b:04x}{i:04x}"
+                             + (" needle-7f3a found" if (b, i) == (needle_batch, 3) else ""),
+                  "service": "api", "host": "web-1", "trace_id": "", "span_id": "", "attributes": {}}
+                 for i in range(per_batch)]
+        write_envelopes([Envelope(tenant_id=tenant.id, app_id=app.id, received_ns=_ns(base), lines=lines)])
+
+
+@pytest.fixture
+def stored(db):
+    if not token_blocks.enabled():
+        pytest.skip("the block index is PostgreSQL's")
+    tenant = Tenant.objects.create(slug="blocks", name="Blocks")
+    other = Tenant.objects.create(slug="other", name="Other")
+    app = App.objects.create(tenant=tenant, slug="web", name="web")
+    other_app = App.objects.create(tenant=other, slug="web", name="web")
+    _write_batches(tenant, app, batches=6, per_batch=50, needle_batch=4, hours_ago=2)
+    _write_batches(other, other_app, batches=2, per_batch=50, needle_batch=1, hours_ago=2)
+    return tenant
+
+
+def _found(tenant, query, hours=24):
+    search = Search.for_tenant(tenant, query, since=NOW - timedelta(hours=hours), until=NOW + timedelta(minutes=1))
+    return list(search.queryset().order_by("-time").values_list("message", flat=True))
+
+
+def test_each_batch_gets_one_block_per_tenant(stored):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tenant_id, count(*), sum(lines) FROM logs_tokenblock GROUP BY tenant_id ORDER BY 1")
+        assert [row[1:] for row in cursor.fetchall()] == [(6, 300), (2, 100)]
+
+
+def test_a_word_search_reads_only_the_blocks_holding_its_words(stored):
+    blocks = token_blocks.candidates(stored.id, words("needle-7f3a"), NOW - timedelta(hours=24), NOW)
+    assert len(blocks) == 1
+    assert _found(stored, "needle-7f3a") == ["GET /orders 200 request_id=req-00040003 needle-7f3a found"]
+    assert _found(stored, "req-00020001") == ["GET /orders 201 request_id=req-00020001"]
+
+
+def test_words_in_every_block_and_absent_words(stored):
+    assert len(_found(stored, "orders")) == 300
+    assert _found(stored, "needle-7f3b") == []
+    assert _found(stored, "needle") == ["GET /orders 200 request_id=req-00040003 needle-7f3a found"]
+    assert _found(stored, "needl") == []
+    assert _found(stored, "needl*") == ["GET /orders 200 request_id=req-00040003 needle-7f3a found"]
+
+
+def test_time_range_outside_the_blocks_finds_nothing(stored):
+    assert token_blocks.candidates(stored.id, words("needle"), NOW - timedelta(minutes=30), NOW) == []
+    assert _found(stored, "needle", hours=0.5) == []
+
+
+def test_a_redelivered_batch_stores_no_line_twice_and_search_still_finds_it_once(stored):
+    app = App.objects.get(tenant=stored)
+    lines = [{"id": "01a229c6-0000-7000-8000-00000000abcd", "ts": _ns(NOW - timedelta(minutes=5)), "level": 17,
+              "message": "redelivered req-feedbeef", "service": "", "host": "", "trace_id": "", "span_id": "",
+              "attributes": {}}]
+    for _ in range(2):
+        write_envelopes([Envelope(tenant_id=stored.id, app_id=app.id, received_ns=_ns(NOW), lines=lines)])
+    assert _found(stored, "req-feedbeef") == ["redelivered req-feedbeef"]
+
+
+def test_the_columnstore_is_searched_through_the_blocks_too(stored):
+    if not is_hypertable(connection):
+        pytest.skip("the columnstore is TimescaleDB's")
+    assert compress_chunks_older_than(connection, "-1 day") >= 1
+    assert _found(stored, "needle-7f3a") == ["GET /orders 200 request_id=req-00040003 needle-7f3a found"]
+    assert len(_found(stored, "orders")) == 300
+    assert _found(stored, "req-00050031") == ["GET /orders 201 request_id=req-00050031"]
+
+
+def test_blocks_of_lines_past_retention_are_dropped(stored):
+    assert token_blocks.delete_older_than(NOW - timedelta(hours=1), tenant_id=stored.id) == 6
+    assert token_blocks.candidates(stored.id, words("orders"), None, None) == []
+
+
+def test_lines_stored_before_the_index_get_blocks(stored):
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE logs_logentry SET block_id = NULL WHERE tenant_id = %s", [stored.id])
+        cursor.execute("DELETE FROM logs_tokenblock WHERE tenant_id = %s", [stored.id])
+    assert _found(stored, "needle-7f3a") == []  # no block holds it: the index is what search reads
+    assert token_blocks.backfill() == 300
+    assert _found(stored, "needle-7f3a") == ["GET /orders 200 request_id=req-00040003 needle-7f3a found"]
+
+
+def test_ranges_with_many_blocks_ask_the_word_index_first(stored, monkeypatch):
+    monkeypatch.setattr(token_blocks, "FEW_BLOCKS", 0)
+    assert len(token_blocks.candidates(stored.id, words("needle-7f3a"), NOW - timedelta(hours=24), NOW)) == 1
+    assert _found(stored, "needle-7f3a") == ["GET /orders 200 request_id=req-00040003 needle-7f3a found"]
+    # a word in every block: narrowing would rule out nothing, so the range is scanned
+    assert token_blocks.candidates(stored.id, words("orders"), NOW - timedelta(hours=24), NOW) is None
+    assert len(_found(stored, "orders")) == 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_maintenance_moves_closed_chunks_to_the_columnstore_and_search_still_finds_them(settings):
+    from logs.retention import apply_retention
+
+    if not is_hypertable(connection):
+        pytest.skip("the columnstore is TimescaleDB's")
+    tenant = Tenant.objects.create(slug="upkeep", name="Upkeep")
+    app = App.objects.create(tenant=tenant, slug="web", name="web")
+    _write_batches(tenant, app, batches=2, per_batch=20, needle_batch=1, hours_ago=30)
+    settings.DEVLOGS_TIMESCALE_COMPRESS_AFTER = "1 hour"
+    apply_retention()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM timescaledb_information.chunks "
+                       "WHERE hypertable_name = 'logs_logentry' AND is_compressed")
+        assert cursor.fetchone()[0] >= 1
+    assert _found(tenant, "needle-7f3a", hours=48) == ["GET /orders 200 request_id=req-00010003 needle-7f3a found"]
+    apply_retention()  # idempotent

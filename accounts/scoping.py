@@ -17,6 +17,11 @@ from accounts.models import ApiKey, App, Membership, Role, Tenant
 TENANT_HEADER = "X-Devlogs-Tenant"
 
 
+def app_slugs(tenant_id: int) -> dict[int, str]:
+    """app id → slug for one tenant's apps (for code that holds a tenant id, not a Caller)."""
+    return dict(App.objects.filter(tenant_id=tenant_id).values_list("id", "slug"))
+
+
 @dataclass(frozen=True)
 class Caller:
     tenant: Tenant
@@ -35,7 +40,7 @@ class Caller:
 
     def app_slugs(self) -> dict[int, str]:
         """app id → slug for the tenant's apps (entries carry ids; people read slugs)."""
-        return dict(self.apps().values_list("id", "slug"))
+        return app_slugs(self.tenant.id)
 
     def has_role(self, roles) -> bool:
         """A person with one of these roles (keys have no role)."""

@@ -20,7 +20,12 @@ from logs.token_blocks import candidates, required_words
 
 def scoped_entries(caller: Caller) -> QuerySet:
     """Every query of stored lines starts here: only the caller's tenant."""
-    return LogEntry.objects.filter(tenant_id=caller.tenant.id)
+    return tenant_entries(caller.tenant.id)
+
+
+def tenant_entries(tenant_id: int) -> QuerySet:
+    """One tenant's stored lines, for code that holds a tenant id (the store, retention)."""
+    return LogEntry.objects.filter(tenant_id=tenant_id)
 
 
 def ids_matching(slug_ids, pattern: str) -> list[int]:

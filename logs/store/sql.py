@@ -11,23 +11,18 @@ from uuid import UUID
 
 from django.db import connection
 
-from accounts.models import App
+from accounts.scoping import app_slugs
 from logs import token_blocks
 from logs.deletion import delete_in_batches
 from logs.entries import entry_from_row
 from logs.facets import facets
 from logs.histogram import histogram
-from logs.models import LogEntry
 from logs.pagination import after, ordered, page
-from logs.search import Search
+from logs.search import Search, tenant_entries
 from logs.store.base import Deleted, Page
 from logs.timescale import drop_chunks_older_than, is_hypertable, maintain
 from logs.writer import write_envelopes
 from processing.envelope import Envelope
-
-
-def _slugs(tenant_id: int) -> dict[int, str]:
-    return dict(App.objects.filter(tenant_id=tenant_id).values_list("id", "slug"))
 
 
 def _entries(rows, slugs: dict[int, str]) -> list[dict]:
@@ -50,22 +45,22 @@ class SqlStore:
         return search.queryset().count()
 
     def _row(self, tenant_id: int, event_id: UUID):
-        return LogEntry.objects.filter(tenant_id=tenant_id, event_id=event_id).first()
+        return tenant_entries(tenant_id).filter(event_id=event_id).first()
 
     def entry(self, *, tenant_id: int, event_id: UUID) -> dict | None:
         row = self._row(tenant_id, event_id)
-        return None if row is None else entry_from_row(row, _slugs(tenant_id).get(row.app_id, ""))
+        return None if row is None else entry_from_row(row, app_slugs(tenant_id).get(row.app_id, ""))
 
     def context(self, *, tenant_id: int, event_id: UUID, before: int, after: int) -> dict | None:
         row = self._row(tenant_id, event_id)
         if row is None:
             return None
-        neighbours = LogEntry.objects.filter(tenant_id=tenant_id, app_id=row.app_id)
+        neighbours = tenant_entries(tenant_id).filter(app_id=row.app_id)
         if row.host:
             neighbours = neighbours.filter(host=row.host)
         earlier = ordered(_after(neighbours, row, newest_first=True), newest_first=True)[:before]
         later = ordered(_after(neighbours, row, newest_first=False), newest_first=False)[:after]
-        slugs = _slugs(tenant_id)
+        slugs = app_slugs(tenant_id)
         return {"entry": entry_from_row(row, slugs.get(row.app_id, "")),
                 "before": _entries(reversed(list(earlier)), slugs), "after": _entries(later, slugs)}
 
@@ -95,7 +90,7 @@ class SqlStore:
         return Deleted(deleted, deleted >= max_rows and queryset.exists())
 
     def delete_older_than(self, *, tenant_id: int, cutoff: datetime, batch_size: int) -> int:
-        deleted = delete_in_batches(LogEntry.objects.filter(tenant_id=tenant_id, time__lt=cutoff),
+        deleted = delete_in_batches(tenant_entries(tenant_id).filter(time__lt=cutoff),
                                     batch_size=batch_size)
         token_blocks.delete_older_than(cutoff, tenant_id=tenant_id)
         return deleted

@@ -94,28 +94,25 @@ def candidates(tenant_id: int, required: list[str], since: datetime | None, unti
     """
     if not required or not enabled(conn):
         return None
-    where, params = ["tenant_id = %s"], [tenant_id]
-    if since is not None:
-        where.append("max_time >= %s")
-        params.append(since)
-    if until is not None:
-        where.append("min_time < %s")
-        params.append(until)
+    # (column, test, value); on the GIN path each column is written as an expression (`+ 0`,
+    # `+ interval '0'`) that keeps the planner off the (tenant, time) index, so that the GIN index
+    # on the hashes is what finds the blocks.
+    tests = [("tenant_id", "+ 0", "=", tenant_id), ("max_time", "+ interval '0'", ">=", since),
+             ("min_time", "+ interval '0'", "<", until)]
+    tests = [test for test in tests if test[3] is not None]
+    params = [value for *_, value in tests]
+    by_range = " AND ".join(f"{column} {op} %s" for column, _, op, _ in tests)
+    by_words = " AND ".join(f"{column} {no_index} {op} %s" for column, no_index, op, _ in tests)
     wanted = hashes(required)
     with conn.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE {' AND '.join(where)}", params)
+        cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE {by_range}", params)
         in_range = cursor.fetchone()[0]
         if in_range <= FEW_BLOCKS:
-            cursor.execute(f"SELECT id FROM {TABLE} WHERE {' AND '.join(where)} AND hashes @> %s::int4[]",
-                           [*params, wanted])
+            cursor.execute(f"SELECT id FROM {TABLE} WHERE {by_range} AND hashes @> %s::int4[]", [*params, wanted])
             return [row[0] for row in cursor.fetchall()]
         limit = min(in_range // 2, MAX_CANDIDATES)
-        # `+ 0` and `+ interval '0'` keep the planner off the (tenant, time) index, so that the GIN
-        # index on the hashes is what finds the blocks.
-        gin_where = [w.replace("tenant_id =", "tenant_id + 0 =").replace("max_time >=", "max_time + interval '0' >=")
-                     for w in where]
-        cursor.execute(f"SELECT id FROM {TABLE} WHERE hashes @> %s::int4[] AND {' AND '.join(gin_where)} "
-                       f"LIMIT {limit + 1}", [wanted, *params])
+        cursor.execute(f"SELECT id FROM {TABLE} WHERE hashes @> %s::int4[] AND {by_words} LIMIT {limit + 1}",
+                       [wanted, *params])
         ids = [row[0] for row in cursor.fetchall()]
     return None if len(ids) > limit else ids
 

@@ -146,10 +146,12 @@ def _backend_cpu_seconds(connection) -> float:
 
 
 def _with_request_ids(batch_envelopes, rng):
-    """Each line gets a unique `request_id=req-<hex>` in its message, as the issue's workload has."""
+    """Each line gets a unique `request_id=req-<hex>` in its message, as the issue's workload has,
+    and a unique `order_id` attribute (a request-style attribute for the equality query)."""
     for envelope in batch_envelopes:
         for line in envelope.lines:
             line["message"] = f"{line['message']} request_id=req-{rng.getrandbits(64):016x}"
+            line["attributes"] = {**line["attributes"], "order_id": f"ord-{rng.getrandbits(48):012x}"}
         yield envelope
 
 
@@ -222,6 +224,10 @@ def bench_queries(*, rows: int, runs: int, seed: bool = True, reuse: bool = Fals
                        f"WHERE tenant_id = %s AND time < %s ORDER BY time DESC LIMIT 1",
                        [tenant.id, now - timedelta(hours=12)])
         request_id = (cursor.fetchone() or ["req-0"])[0]
+        cursor.execute(f"SELECT attributes->>'order_id' FROM {table_name} "
+                       f"WHERE tenant_id = %s AND time < %s ORDER BY time DESC LIMIT 1",
+                       [tenant.id, now - timedelta(hours=12)])
+        order_id = (cursor.fetchone() or ["ord-0"])[0]
         cursor.execute(f"SELECT service FROM {table_name} WHERE tenant_id = %s LIMIT 1", [tenant.id])
         service = cursor.fetchone()[0]
 
@@ -243,6 +249,7 @@ def bench_queries(*, rows: int, runs: int, seed: bool = True, reuse: bool = Fals
         ("newest 100 of a service", page(f'service:"{service}"', now - timedelta(hours=24))),
         ("errors of a tenant, last hour", page("level:>=error", now - timedelta(hours=1))),
         ("attributes.user_id = 42 over 24 h", page("attributes.user_id:42", now - timedelta(hours=24))),
+        ("one order_id attribute over 24 h", page(f'attributes.order_id:"{order_id}"', now - timedelta(hours=24))),
     ]
     found = len(search(request_id, now - timedelta(hours=24)).queryset())
     print(f"request id {request_id}: {found} line(s)", flush=True)

@@ -54,8 +54,8 @@ def timescale_available(database: dict) -> bool:
             name = None
         with conn:
             created, installed, preloaded, may_create = conn.execute(CHECK).fetchone()
-    except psycopg.Error as exc:
-        log.warning("could not check for TimescaleDB (%s); using plain PostgreSQL", exc)
+    except Exception as exc:  # never stop settings from loading: the check only picks an engine
+        log.warning("could not check for TimescaleDB (%s: %s); using plain PostgreSQL", type(exc).__name__, exc)
         return False
     if created and name is not None:
         return True

@@ -16,10 +16,11 @@ is never missing a word its lines hold, so nothing is missed.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
 from django.db import connection
 
-from logs.querylang.parser import And, Node, Text
-from logs.tokens import hashes, words
+from logs.querylang.parser import And, Attr, Node, Text, is_number, number_value
+from logs.tokens import attribute_token, attribute_tokens, hashes, words
 
 TABLE = "logs_tokenblock"
 
@@ -40,13 +41,15 @@ class Block:
     lines: int = 0
     words: set[str] = field(default_factory=set)
 
-    def add(self, ts_ns: int, message: str) -> None:
+    def add(self, ts_ns: int, message: str, attributes: dict | None = None) -> None:
         if not self.lines or ts_ns < self.min_ns:
             self.min_ns = ts_ns
         if not self.lines or ts_ns > self.max_ns:
             self.max_ns = ts_ns
         self.lines += 1
         self.words.update(words(message))
+        if attributes:
+            self.words.update(attribute_tokens(attributes))
 
 
 def enabled(conn=connection) -> bool:
@@ -64,7 +67,10 @@ def allocate(cursor, tenant_ids) -> dict[int, Block]:
 
 def store(cursor, blocks, to_datetime) -> None:
     """Write the blocks' rows (in the caller's transaction, with their lines)."""
-    rows = [(b.id, b.tenant_id, to_datetime(b.min_ns), to_datetime(b.max_ns), b.lines, hashes(b.words))
+    # The hashes go as one array literal: psycopg's list dumper costs ~20 µs a line here (a block
+    # holds tens of thousands of distinct words), the join under 1.
+    rows = [(b.id, b.tenant_id, to_datetime(b.min_ns), to_datetime(b.max_ns), b.lines,
+             "{" + ",".join(map(str, hashes(b.words))) + "}")
             for b in blocks if b.lines]
     if rows:
         cursor.executemany(f"INSERT INTO {TABLE} (id, tenant_id, min_time, max_time, lines, hashes) "
@@ -72,10 +78,17 @@ def store(cursor, blocks, to_datetime) -> None:
 
 
 def required_words(node: Node | None) -> list[str]:
-    """Words every matching line must hold: those of the query's words and phrases that are ANDed
-    at the top (a word under OR or NOT requires nothing of a line)."""
+    """Words (and attribute tokens) every matching line must hold: those of the query's words,
+    phrases and attribute equalities that are ANDed at the top (under OR or NOT they require
+    nothing of a line)."""
     if isinstance(node, Text) and not node.wildcard:
         return words(node.value)
+    if isinstance(node, Attr) and node.op == "=" and node.kind != "wildcard":
+        if node.kind == "literal":
+            return [attribute_token(node.path, {"true": True, "false": False, "null": None}[node.value])]
+        if node.kind == "number" and is_number(node.value):
+            return [attribute_token(node.path, number_value(node.value))]
+        return [attribute_token(node.path, node.value)]
     if isinstance(node, And):
         return [word for item in node.items for word in required_words(item)]
     return []
@@ -147,10 +160,11 @@ def backfill(conn=connection) -> int:
                       [tenant_id, hour, hour])
             block = allocate(cursor, [tenant_id])[tenant_id]
             with conn.chunked_cursor() as lines:  # server-side: an hour can be millions of lines
-                lines.execute(f"SELECT (extract(epoch FROM time) * 1e9)::bigint, message FROM logs_logentry "
-                              f"WHERE {window[0]}", window[1])
-                for ts_ns, message in lines:
-                    block.add(ts_ns, message)
+                lines.execute(f"SELECT (extract(epoch FROM time) * 1e9)::bigint, message, attributes "
+                              f"FROM logs_logentry WHERE {window[0]}", window[1])
+                for ts_ns, message, attributes in lines:
+                    # Django reads jsonb as text.
+                    block.add(ts_ns, message, orjson.loads(attributes) if isinstance(attributes, str) else attributes)
             cursor.execute(f"UPDATE logs_logentry SET block_id = %s WHERE {window[0]}", [block.id, *window[1]])
             done += cursor.rowcount
             store(cursor, [block], ns_to_datetime)

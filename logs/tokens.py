@@ -10,13 +10,22 @@ Words are hashed (CRC-32) into HASH_BITS bits for the index. A collision only co
 that is scanned for nothing, never a missed line; a bounded key space keeps the index small
 (a GIN entry per distinct key costs ~40 bytes, a block id in a key's posting list 1–2): unique
 ids are most words of a log, and at 2^22 keys they share keys instead of each taking an entry.
+Attributes are indexed too, as tokens `<path>=<value>` (`attribute_tokens`) in the same hash
+space, so that `user_id:42` rules out blocks as a word does. A token stands for what the query
+language's equality means (logs/querylang/compiler.py): numbers equal as numbers (42, 42.0,
+4.2e1 and "42" give one token), strings any case, `true`/`false`/`null`. Values inside arrays
+get none: equality never looks into an array.
+
 Measured: docs/storage.md.
 """
 
 import re
 import zlib
+from decimal import Decimal
 from functools import lru_cache
 from typing import Iterable
+
+from logs.querylang.parser import is_number, number_value
 
 WORD_CHARS = "A-Za-z0-9_"
 _WORD = re.compile(f"[{WORD_CHARS}]+")
@@ -32,13 +41,66 @@ _MASK = (1 << HASH_BITS) - 1
 
 
 def word_hash(word: str) -> int:
-    """A word's hash, 0 ≤ hash < 2**HASH_BITS (fits PostgreSQL's int4)."""
-    return zlib.crc32(word.encode()) & _MASK
+    """A word's (or attribute token's) hash, 0 ≤ hash < 2**HASH_BITS (fits PostgreSQL's int4)."""
+    return zlib.crc32(word.encode("utf-8", "surrogatepass")) & _MASK
+
+
+# Starts every attribute token: never part of a word, so tokens and words never meet.
+ATTRIBUTE_MARK = "\x1e"
 
 
 def hashes(all_words: Iterable[str]) -> list[int]:
-    """Sorted distinct hashes of these words."""
-    return sorted({word_hash(word) for word in all_words})
+    """Sorted distinct hashes of these words (word_hash, inlined: a batch has ~10 distinct words a line)."""
+    crc32, mask = zlib.crc32, _MASK
+    return sorted({crc32(word.encode("utf-8", "surrogatepass")) & mask for word in all_words})
+
+
+def attribute_token(path: tuple[str, ...] | list[str], value) -> str:
+    """The token of `path` (keys from the top) holding the scalar `value` (str, number, bool, None)."""
+    return f"{ATTRIBUTE_MARK}{'.'.join(path)}={_value_text(value)}".lower()
+
+
+def attribute_tokens(attributes: dict) -> list[str]:
+    """The tokens of every scalar in these (nested) attributes, arrays aside."""
+    tokens, stack = [], [(ATTRIBUTE_MARK, attributes)]
+    while stack:  # not recursive: depth is whatever the sender nested
+        prefix, mapping = stack.pop()
+        for key, value in mapping.items():
+            if isinstance(value, dict):
+                stack.append((f"{prefix}{key}.", value))
+            elif not isinstance(value, list):
+                tokens.append(f"{prefix}{key}={_value_text(value)}".lower())
+    return tokens
+
+
+_LITERALS = {True: "true", False: "false", None: "null"}
+_PLAIN_INTEGERS = 10 ** 18
+
+
+def _value_text(value) -> str:
+    if value is True or value is False or value is None:
+        return _LITERALS[value]
+    if isinstance(value, str):
+        # "42" is found by `key:42` (a number, or that exact string): one token for both.
+        return _number_text(number_value(value)) if is_number(value) else value
+    if isinstance(value, (int, float)):
+        return _number_text(value)
+    return str(value)
+
+
+def _number_text(number: int | float) -> str:
+    """One text for equal numbers: 100, 100.0 and 1e2 are "100". Integral values below 10**18 as
+    integers, larger ones normalised (1E+20, from an int or a float alike); other values are
+    floats on every side (stored or queried), so their shortest repr is already one text."""
+    if isinstance(number, float):
+        if not number.is_integer():
+            return repr(number)  # also inf, nan
+        if abs(number) < _PLAIN_INTEGERS:
+            return str(int(number))
+        return str(Decimal(repr(number)).normalize())
+    if abs(number) < _PLAIN_INTEGERS:
+        return str(number)
+    return str(Decimal(number).normalize())
 
 
 def _is_word_char(char: str) -> bool:

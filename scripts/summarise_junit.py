@@ -1,6 +1,7 @@
 """Print one closing line for all test stages from their JUnit XML reports.
 
-Exits 1 when any test failed or when no test ran at all.
+Exits 1 when any test failed or when no test ran at all. `--crashed NAME` (repeatable): a stage
+that ended before writing its report (pytest failing to start, say); each counts as one failure.
 """
 
 import sys
@@ -18,8 +19,15 @@ def counts(path: str) -> tuple[int, int, int]:
     return tests, failed, skipped
 
 
-def main(paths: list[str]) -> int:
+def main(args: list[str]) -> int:
     total = failed = skipped = 0
+    crashed, paths = [], []
+    while args:
+        if args[0] == "--crashed" and len(args) > 1:
+            crashed.append(args[1])
+            args = args[2:]
+        else:
+            paths.append(args.pop(0))
     for path in paths:
         try:
             t, f, s = counts(path)
@@ -28,7 +36,9 @@ def main(paths: list[str]) -> int:
             return 1
         total, failed, skipped = total + t, failed + f, skipped + s
     passed = total - failed - skipped
-    print(f"summary: {passed} passed, {failed} failed, {skipped} skipped")
+    failed += len(crashed)
+    note = f" (stages with no report: {', '.join(crashed)})" if crashed else ""
+    print(f"summary: {passed} passed, {failed} failed, {skipped} skipped{note}")
     return 0 if failed == 0 and passed > 0 else 1
 
 

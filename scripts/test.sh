@@ -11,15 +11,30 @@ scripts/setup.sh || exit 1
 REPORTS="test-artifacts/reports"
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
 status=0
-run() {  # run NAME COMMAND...: a stage; pytest's exit 5 (no tests) counts as a failure
-  local name=$1; shift
+failed_stages=()
+run() {  # run NAME REPORT COMMAND...: a stage; pytest's exit 5 (no tests) counts as a failure
+  local name=$1 report=$2; shift 2
+  local log="$REPORTS/stage-${#failed_stages[@]}-$RANDOM.log"
   echo "=== $name"
-  "$@"
-  local rc=$?
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
   if [ $rc -ne 0 ]; then
     echo "=== $name FAILED (exit $rc)"
     status=1
+    failed_stages+=("$name|$rc|$log|$report")
   fi
+}
+# At the very end, just above the summary line (what a reader of the run's tail sees first): each
+# failed stage's last lines, and stages that crashed before writing their report count as failed.
+report_failures() {
+  local entry name rc log report
+  crashed=()
+  for entry in "${failed_stages[@]}"; do
+    IFS='|' read -r name rc log report <<<"$entry"
+    echo "=== FAILED: $name (exit $rc); its last lines:"
+    tail -n 25 "$log" | cut -c1-300
+    [ -s "$report" ] || crashed+=(--crashed "$name")
+  done
 }
 
 PYTEST=(.venv/bin/pytest -q)
@@ -62,7 +77,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-run "python tests on SQLite" env -u DATABASE_URL "${PYTEST[@]}" --junitxml="$REPORTS/sqlite.xml" "$@"
+run "python tests on SQLite" "$REPORTS/sqlite.xml" env -u DATABASE_URL "${PYTEST[@]}" --junitxml="$REPORTS/sqlite.xml" "$@"
 
 # PostgreSQL with TimescaleDB: scripts/postgres.sh builds ../shared/vendor/timescaledb (once) and
 # preloads it, so DEVLOGS_TIMESCALE=auto picks it (tests/test_timescale.py fails under CI=true if not).
@@ -74,8 +89,8 @@ export DEVLOGS_TIMESCALE_COMPRESS_AFTER="${DEVLOGS_TIMESCALE_COMPRESS_AFTER:-365
 PLAIN_TESTS=(tests/test_kafka.py tests/test_round_trip.py tests/test_storage.py tests/test_search_api.py
              tests/test_query_language_db.py tests/test_backup.py)
 if PG_URL=$(scripts/postgres.sh start); then
-  run "python tests on PostgreSQL" env DATABASE_URL="$PG_URL" "${PYTEST[@]}" --junitxml="$REPORTS/postgres.xml" "$@"
-  run "pipeline tests on plain PostgreSQL" env DATABASE_URL="${PG_URL%/*}/devlogs_plain" DEVLOGS_TIMESCALE=off \
+  run "python tests on PostgreSQL" "$REPORTS/postgres.xml" env DATABASE_URL="$PG_URL" "${PYTEST[@]}" --junitxml="$REPORTS/postgres.xml" "$@"
+  run "pipeline tests on plain PostgreSQL" "$REPORTS/postgres-plain.xml" env DATABASE_URL="${PG_URL%/*}/devlogs_plain" DEVLOGS_TIMESCALE=off \
     "${PYTEST[@]}" --junitxml="$REPORTS/postgres-plain.xml" "${PLAIN_TESTS[@]}"
 elif [ "${CI:-}" = "true" ]; then
   echo "=== PostgreSQL could not be started; required under CI=true"
@@ -84,8 +99,10 @@ else
   echo "=== PostgreSQL could not be started: its tests were skipped (they run under CI=true)"
 fi
 
-run "dashboard component tests (vitest)" bash -c \
+run "dashboard component tests (vitest)" "$REPORTS/vitest.xml" bash -c \
   "cd frontend && npx vitest run --reporter=default --reporter=junit --outputFile.junit=../$REPORTS/vitest.xml"
 
-.venv/bin/python scripts/summarise_junit.py "$REPORTS"/*.xml || status=1
+crashed=()
+[ ${#failed_stages[@]} -gt 0 ] && report_failures
+.venv/bin/python scripts/summarise_junit.py "${crashed[@]}" "$REPORTS"/*.xml || status=1
 exit $status

@@ -13,7 +13,8 @@ from logs import token_blocks
 from logs.querylang import parse
 from logs.search import Search
 from logs.timescale import compress_chunks_older_than, is_hypertable
-from logs.tokens import contains_term, postgres_pattern, words
+from logs.querylang.matcher import matches
+from logs.tokens import attribute_tokens, contains_term, postgres_pattern, words
 from logs.writer import write_envelopes
 from processing.envelope import Envelope
 
@@ -66,10 +67,43 @@ def test_required_words_only_from_words_anded_at_the_top():
     assert token_blocks.required_words(parse("time*out")) == []
 
 
+SCALARS = st.one_of(st.integers(-3, 3), st.sampled_from([0.0, 1.0, -1.0, 2.5, 100.0, 1e2, 1e-05]),
+                    st.sampled_from(["42", "42.0", "4.2e1", "0042", "100", "1e2", "Gold", "gold", "true", "null", "",
+                                     "a b"]),
+                    st.booleans(), st.none(), st.lists(st.integers(0, 2), max_size=2))
+ATTRIBUTES = st.recursive(st.dictionaries(st.sampled_from("abc"), SCALARS, max_size=3),
+                          lambda inner: st.dictionaries(st.sampled_from("abc"), inner | SCALARS, max_size=3),
+                          max_leaves=8)
+QUERY_VALUES = st.sampled_from(["0", "1", "-1", "3", "1.0", "2.5", "2.50", "100", "1e2", "1e-05", "0.00001", "42",
+                                '"42"', "4.2e1", "0042", '"0042"', "Gold", "gold", '"Gold"', "true", "false", "null",
+                                '"true"', '"a b"', '""'])
+
+
+@settings(max_examples=600, deadline=None)
+@given(attributes=ATTRIBUTES, path=st.sampled_from(["a", "b", "c", "a.b", "a.c", "b.a", "a.b.c"]), value=QUERY_VALUES)
+def test_a_line_matching_an_attribute_equality_holds_its_token(attributes, path, value):
+    """What makes the block index safe for attributes: a line the query language's equality
+    matches (the in-process matcher, which the SQL mirrors) holds the query's token."""
+    node = parse(f"attr.{path}:{value}")
+    if matches(node, {"attributes": attributes, "message": "", "level": 9}):
+        assert set(token_blocks.required_words(node)) <= set(attribute_tokens(attributes))
+
+
+def test_one_token_for_equal_numbers_and_none_inside_arrays():
+    assert attribute_tokens({"n": 100}) == attribute_tokens({"n": 100.0}) == attribute_tokens({"n": "1e2"})
+    assert attribute_tokens({"tags": ["a"], "x": {"y": True}}) == ["\x1ex.y=true"]
+    assert token_blocks.required_words(parse("attr.user_id:42 payment")) == ["\x1euser_id=42", "payment"]
+    assert token_blocks.required_words(parse("attr.user_id:>42")) == []
+    assert token_blocks.required_words(parse("attr.plan:Go*")) == []
+
+
 # --- the block index (PostgreSQL) -------------------------------------------------------------------
 
 def _ns(moment: datetime) -> int:
     return int(moment.timestamp() * 1e9)
+
+
+NEEDLE_ATTRIBUTES = {"plan": "Gold", "amount": 12.5, "code": "0042", "vip": True}
 
 
 def _write_batches(tenant, app, batches: int, per_batch: int, needle_batch: int, *, hours_ago: float):
@@ -81,7 +115,9 @@ def _write_batches(tenant, app, batches: int, per_batch: int, needle_batch: int,
         lines = [{"id": ids[i], "ts": _ns(base + timedelta(milliseconds=i)), "level": 9,
                   "message": f"GET /orders {200 + i % 3} request_id=req-{b:04x}{i:04x}"
                              + (" needle-7f3a found" if (b, i) == (needle_batch, 3) else ""),
-                  "service": "api", "host": "web-1", "trace_id": "", "span_id": "", "attributes": {}}
+                  "service": "api", "host": "web-1", "trace_id": "", "span_id": "",
+                  "attributes": {"user_id": b * 1000 + i, "http": {"status": 200 + i % 3}, "tags": ["x"],
+                                 **(NEEDLE_ATTRIBUTES if (b, i) == (needle_batch, 3) else {})}}
                  for i in range(per_batch)]
         write_envelopes([Envelope(tenant_id=tenant.id, app_id=app.id, received_ns=_ns(base), lines=lines)])
 
@@ -125,6 +161,25 @@ def test_words_in_every_block_and_absent_words(stored):
     assert _found(stored, "needl*") == ["GET /orders 200 request_id=req-00040003 needle-7f3a found"]
 
 
+NEEDLE = "GET /orders 200 request_id=req-00040003 needle-7f3a found"
+
+
+@pytest.mark.parametrize("query", ["attr.user_id:4003", "attr.user_id:4003.0", "attr.plan:Gold", "attr.amount:12.5",
+                                   "attr.amount:1.25e1", 'attr.code:"0042"', "attr.vip:true",
+                                   "attr.plan:Gold attr.http.status:200", "attr.user_id:4003 needle"])
+def test_an_attribute_equality_reads_only_the_blocks_holding_its_token(stored, query):
+    required = token_blocks.required_words(parse(query))
+    assert len(token_blocks.candidates(stored.id, required, NOW - timedelta(hours=24), NOW)) == 1
+    assert _found(stored, query) == [NEEDLE]
+
+
+def test_attribute_values_in_every_block_and_absent_ones(stored):
+    assert len(_found(stored, "attr.http.status:201")) == 6 * 17  # i % 3 == 1 for 17 of 50
+    assert _found(stored, "attr.user_id:4003 attr.plan:Silver") == []
+    assert _found(stored, "attr.user_id:999999") == []
+    assert _found(stored, "attr.tags:x") == []  # equality never looks into an array
+
+
 def test_time_range_outside_the_blocks_finds_nothing(stored):
     assert token_blocks.candidates(stored.id, words("needle"), NOW - timedelta(minutes=30), NOW) == []
     assert _found(stored, "needle", hours=0.5) == []
@@ -147,6 +202,8 @@ def test_the_columnstore_is_searched_through_the_blocks_too(stored):
     assert _found(stored, "needle-7f3a") == ["GET /orders 200 request_id=req-00040003 needle-7f3a found"]
     assert len(_found(stored, "orders")) == 300
     assert _found(stored, "req-00050031") == ["GET /orders 201 request_id=req-00050031"]
+    assert _found(stored, "attr.user_id:4003") == [NEEDLE]
+    assert len(_found(stored, "attr.http.status:202")) == 6 * 16
 
 
 def test_blocks_of_lines_past_retention_are_dropped(stored):
@@ -160,7 +217,8 @@ def test_lines_stored_before_the_index_get_blocks(stored):
         cursor.execute("DELETE FROM logs_tokenblock WHERE tenant_id = %s", [stored.id])
     assert _found(stored, "needle-7f3a") == []  # no block holds it: the index is what search reads
     assert token_blocks.backfill() == 300
-    assert _found(stored, "needle-7f3a") == ["GET /orders 200 request_id=req-00040003 needle-7f3a found"]
+    assert _found(stored, "needle-7f3a") == [NEEDLE]
+    assert _found(stored, "attr.plan:Gold") == [NEEDLE]
 
 
 def test_ranges_with_many_blocks_ask_the_word_index_first(stored, monkeypatch):

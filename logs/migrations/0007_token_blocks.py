@@ -1,7 +1,7 @@
 """The block index replaces the trigram index (logs/token_blocks.py; figures in docs/storage.md).
 
-PostgreSQL only: the block table (GIN on its word hashes), BRIN on logs_logentry.block_id,
-the trigram GIN dropped, lines stored before this migration given blocks, and the columnstore
+PostgreSQL only: the block table (GIN on its word and attribute hashes), BRIN on
+logs_logentry.block_id, the trigram GIN and the attributes GIN dropped (the blocks index both), lines stored before this migration given blocks, and the columnstore
 settings re-applied (min/max of block_id per compressed batch). SQLite only gains the column.
 """
 
@@ -30,6 +30,7 @@ def forwards(apps, schema_editor):
     schema_editor.execute(f"CREATE INDEX IF NOT EXISTS logentry_block_brin ON {entries} "
                           f"USING brin (block_id) WITH (pages_per_range = 8)")
     schema_editor.execute("DROP INDEX IF EXISTS logentry_message_trgm")
+    schema_editor.execute("DROP INDEX IF EXISTS logentry_attributes_gin")
 
     from logs.timescale import configure
     from logs.token_blocks import backfill
@@ -44,6 +45,8 @@ def backwards(apps, schema_editor):
     entries = apps.get_model("logs", "LogEntry")._meta.db_table
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(f"CREATE INDEX IF NOT EXISTS logentry_message_trgm ON {entries} USING gin (message gin_trgm_ops)")
+    schema_editor.execute(f"CREATE INDEX IF NOT EXISTS logentry_attributes_gin ON {entries} "
+                          f"USING gin (attributes jsonb_path_ops)")
     schema_editor.execute("DROP INDEX IF EXISTS logentry_block_brin")
     schema_editor.execute(f"DROP TABLE IF EXISTS {TABLE}")
 

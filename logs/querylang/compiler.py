@@ -4,7 +4,8 @@
   first narrows to the blocks of lines that hold every word: logs/token_blocks.py); with `*` the
   `ql_icontains_wildcard` lookup below (a substring pattern, scanned within the time range);
 - field wildcards: `ql_wildcard` (PostgreSQL: LIKE … ESCAPE, SQLite: GLOB, both case-sensitive);
-- attribute equality on PostgreSQL: `attributes @> {...}` (served by the jsonb_path_ops GIN index);
+- attribute equality on PostgreSQL: `attributes @> {...}` (the block index first narrows to the
+  blocks that hold the attribute's token, logs/tokens.py);
   everything else on attributes: the small SQL expression `_AttrSQL`, written per vendor and
   null-safe (always true or false, never NULL, so NOT means "not").
 The compiler never scopes by tenant: callers AND the result with their tenant filter.

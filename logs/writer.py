@@ -1,8 +1,8 @@
 """Store batches of lines. A line whose event id is already stored is skipped.
 
-PostgreSQL: COPY into a per-connection staging table, then one
-`INSERT … SELECT … ON CONFLICT (event_id, time) DO NOTHING`. COPY moves rows with almost
-no per-row Python work, which keeps the processor bound by the database.
+PostgreSQL: COPY straight into the table; a batch holding a line stored already (redelivered)
+is written again through a staging table and `INSERT … SELECT … ON CONFLICT (event_id, time)
+DO NOTHING` (`copy_envelopes`). COPY moves rows with little per-row Python work.
 Other databases (SQLite), or DEVLOGS_PG_WRITER=insert: bulk_create with ignore_conflicts,
 same effect. On PostgreSQL every batch also writes its blocks, one per tenant, in the same
 transaction (logs/token_blocks.py): that, not a per-row text index, is what word search uses.
@@ -12,8 +12,9 @@ import re
 import uuid
 
 import orjson
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from logs.entries import ns_to_datetime
 from logs import token_blocks
@@ -71,31 +72,51 @@ def _entry(envelope: Envelope, line: dict, block) -> LogEntry:
 
 
 def copy_envelopes(envelopes: list[Envelope]) -> int:
+    """COPY straight into the log table, in a savepoint; if a line is stored already (a
+    redelivered batch: the unique (event_id, time) index says so), roll that back and write the
+    batch the idempotent way: COPY into a staging table, then `INSERT … ON CONFLICT DO NOTHING`.
+
+    The direct COPY is the usual case and the cheaper one (measured: docs/storage.md): the
+    staging table wrote every line twice, and the server's insert work now overlaps with this
+    process making the rows instead of following it.
+    """
     table = LogEntry._meta.db_table
-    columns = ", ".join(COLUMNS)
-    count = 0
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            blocks = _blocks(cursor, envelopes)
+    with transaction.atomic(), connection.cursor() as cursor:
+        tenant_ids = [envelope.tenant_id for envelope in envelopes]
+        blocks = token_blocks.allocate(cursor, tenant_ids)
+        try:
+            with transaction.atomic():
+                count = _copy(cursor, table, envelopes, blocks)
+        except IntegrityError as exc:
+            if not isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
+                raise
+            blocks = {tenant_id: token_blocks.Block(tenant_id=tenant_id, id=block.id)
+                      for tenant_id, block in blocks.items()}
             # ON COMMIT DELETE ROWS: the staging table empties itself at every commit.
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} ON COMMIT DELETE ROWS AS "
-                           f"SELECT {columns} FROM {table} WITH NO DATA")
-            raw = cursor.cursor  # psycopg's own cursor, for COPY; errors still become Django's
-            with connection.wrap_database_errors, raw.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy:
-                received = {envelope.received_ns: ns_to_datetime(envelope.received_ns) for envelope in envelopes}
-                for envelope, line in _unique_lines(envelopes):
-                    block = blocks[envelope.tenant_id]
-                    block.add(line["ts"], line["message"], line["attributes"])
-                    copy.write_row((
-                        ns_to_datetime(line["ts"]), received[envelope.received_ns], envelope.tenant_id,
-                        envelope.app_id, line["level"], line["message"], line["service"], line["host"],
-                        line["trace_id"], line["span_id"], orjson.dumps(line["attributes"]).decode(),
-                        _uuid(line["id"]), block.id,
-                    ))
-                    count += 1
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGING} "
-                           f"ON CONFLICT (event_id, time) DO NOTHING")
-            token_blocks.store(cursor, blocks.values(), ns_to_datetime)
+                           f"SELECT {', '.join(COLUMNS)} FROM {table} WITH NO DATA")
+            count = _copy(cursor, STAGING, envelopes, blocks)
+            cursor.execute(f"INSERT INTO {table} ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} "
+                           f"FROM {STAGING} ON CONFLICT (event_id, time) DO NOTHING")
+        token_blocks.store(cursor, blocks.values(), ns_to_datetime)
+    return count
+
+
+def _copy(cursor, table: str, envelopes: list[Envelope], blocks: dict[int, token_blocks.Block]) -> int:
+    count = 0
+    raw = cursor.cursor  # psycopg's own cursor, for COPY; errors still become Django's
+    with connection.wrap_database_errors, raw.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        received = {envelope.received_ns: ns_to_datetime(envelope.received_ns) for envelope in envelopes}
+        for envelope, line in _unique_lines(envelopes):
+            block = blocks[envelope.tenant_id]
+            block.add(line["ts"], line["message"], line["attributes"])
+            copy.write_row((
+                ns_to_datetime(line["ts"]), received[envelope.received_ns], envelope.tenant_id,
+                envelope.app_id, line["level"], line["message"], line["service"], line["host"],
+                line["trace_id"], line["span_id"], orjson.dumps(line["attributes"]).decode(),
+                _uuid(line["id"]), block.id,
+            ))
+            count += 1
     return count
 
 

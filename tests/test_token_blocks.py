@@ -195,6 +195,24 @@ def test_a_redelivered_batch_stores_no_line_twice_and_search_still_finds_it_once
     assert _found(stored, "req-feedbeef") == ["redelivered req-feedbeef"]
 
 
+def test_a_batch_holding_one_stored_line_stores_the_others_once_and_indexes_them(stored):
+    """The writer COPYs straight into the table; a line stored already makes it write the batch
+    again the idempotent way (staging + ON CONFLICT), with the words of the new lines indexed."""
+    from logs.models import LogEntry
+
+    app = App.objects.get(tenant=stored)
+    old = LogEntry.objects.filter(tenant=stored).order_by("time").first()
+    again = {"id": str(old.event_id), "ts": _ns(old.time), "level": old.level, "message": old.message,
+             "service": old.service, "host": old.host, "trace_id": "", "span_id": "", "attributes": old.attributes}
+    new = [{**again, "id": f"01a229c6-0000-7000-8000-0000000000{i:02x}", "message": f"fresh line late-{i}",
+            "attributes": {"batch": "late"}} for i in range(10)]
+    before = LogEntry.objects.filter(tenant=stored).count()
+    assert write_envelopes([Envelope(tenant_id=stored.id, app_id=app.id, received_ns=_ns(NOW), lines=[again, *new])]) == 11
+    assert LogEntry.objects.filter(tenant=stored).count() == before + 10
+    assert _found(stored, "late-7") == ["fresh line late-7"]
+    assert len(_found(stored, "attr.batch:late")) == 10
+
+
 def test_the_columnstore_is_searched_through_the_blocks_too(stored):
     if not is_hypertable(connection):
         pytest.skip("the columnstore is TimescaleDB's")

@@ -89,13 +89,15 @@ def table(rows: list[dict]) -> str:
 
 
 def truncate_logs() -> None:
-    """Empty the log table (after django_setup)."""
+    """Empty the log table and its block index (after django_setup)."""
     from django.db import connection
 
     from logs.models import LogEntry
 
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {LogEntry._meta.db_table}")
+        if connection.vendor == "postgresql":
+            cursor.execute("TRUNCATE logs_tokenblock")
 
 
 def count_logs() -> int:
@@ -106,6 +108,19 @@ def count_logs() -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {LogEntry._meta.db_table}")
         return cursor.fetchone()[0]
+
+
+def lines_written() -> int:
+    """Lines written so far, cheaply, for progress polling: on PostgreSQL the block table's line
+    counts (one row per batch and tenant; redelivered lines count again), elsewhere count_logs().
+    A count(*) of the log table every 50 ms took a third of a core from the pipeline it measured."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return count_logs()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(lines), 0) FROM logs_tokenblock")
+        return int(cursor.fetchone()[0])
 
 
 # --- the issue's mixed workload ------------------------------------------------------------------

@@ -30,7 +30,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-from bench.common import ROOT, count_logs, make_body, percentile, rss_mb, start_server, table, truncate_logs
+from bench.common import ROOT, count_logs, lines_written, make_body, percentile, rss_mb, start_server, table, truncate_logs
 from bench.services import CpuShare, service_pids
 
 DEFAULT_DB = "postgres://devlogs:devlogs@127.0.0.1:5432/devlogs"
@@ -192,11 +192,11 @@ def _drain(settings, *, lines: int, processors: int, batch: int, timeout: float,
     count = 0
     cpu = CpuShare({"processors": [p.pid for p in procs], **service_pids()})
     try:
-        while count_logs() == 0 and time.monotonic() < deadline:  # joining the group
+        while lines_written() == 0 and time.monotonic() < deadline:  # joining the group
             time.sleep(0.05)
         cpu.__enter__()
         while time.monotonic() < deadline:
-            count = count_logs()
+            count = lines_written()
             if count and first is None:
                 first = (time.monotonic(), count)
             if count >= lines:
@@ -204,6 +204,7 @@ def _drain(settings, *, lines: int, processors: int, batch: int, timeout: float,
             time.sleep(0.05)
         done = time.monotonic()
         cpu.__exit__(None, None, None)
+        count = count_logs()  # exact, once: every line stored once
         rss = max(rss_mb(p.pid) for p in procs)
     finally:
         for p in procs:

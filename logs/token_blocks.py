@@ -20,7 +20,7 @@ import orjson
 from django.db import connection
 
 from logs.querylang.parser import And, Attr, Node, Text, is_number, number_value
-from logs.tokens import attribute_token, attribute_tokens, hashes, words
+from logs.tokens import attribute_token, attribute_tokens, byte_hashes, hashes, word_bytes, words
 
 TABLE = "logs_tokenblock"
 
@@ -39,7 +39,7 @@ class Block:
     min_ns: int = 0
     max_ns: int = 0
     lines: int = 0
-    words: set[str] = field(default_factory=set)
+    words: set[bytes] = field(default_factory=set)  # UTF-8: hashed as they are
 
     def add(self, ts_ns: int, message: str, attributes: dict | None = None) -> None:
         if not self.lines or ts_ns < self.min_ns:
@@ -47,9 +47,9 @@ class Block:
         if not self.lines or ts_ns > self.max_ns:
             self.max_ns = ts_ns
         self.lines += 1
-        self.words.update(words(message))
+        self.words.update(word_bytes(message))
         if attributes:
-            self.words.update(attribute_tokens(attributes))
+            self.words.update(token.encode("utf-8", "surrogatepass") for token in attribute_tokens(attributes))
 
 
 def enabled(conn=connection) -> bool:
@@ -70,7 +70,7 @@ def store(cursor, blocks, to_datetime) -> None:
     # The hashes go as one array literal: psycopg's list dumper costs ~20 µs a line here (a block
     # holds tens of thousands of distinct words), the join under 1.
     rows = [(b.id, b.tenant_id, to_datetime(b.min_ns), to_datetime(b.max_ns), b.lines,
-             "{" + ",".join(map(str, hashes(b.words))) + "}")
+             "{" + ",".join(map(str, byte_hashes(b.words))) + "}")
             for b in blocks if b.lines]
     if rows:
         cursor.executemany(f"INSERT INTO {TABLE} (id, tenant_id, min_time, max_time, lines, hashes) "

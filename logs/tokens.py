@@ -36,6 +36,20 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+# Bytes: word characters kept (upper case folded), every other byte a space.
+_WORD_BYTES = bytes((c | 0x20 if 65 <= c <= 90 else c) if chr(c).isascii() and (chr(c).isalnum() or c == 95)
+                    else 32 for c in range(256))
+
+
+def word_bytes(text: str) -> list[bytes]:
+    """`words(text)` UTF-8 encoded, for the writer: on ASCII text (nearly every log line) a byte
+    translation and a split, ~40 % cheaper than the regex. Other text goes through `words`:
+    str.lower() folds a few non-ASCII letters into ASCII ones (the Kelvin sign into k)."""
+    if text.isascii():
+        return text.encode().translate(_WORD_BYTES).split()
+    return [word.encode("utf-8", "surrogatepass") for word in words(text)]
+
+
 HASH_BITS = 22
 _MASK = (1 << HASH_BITS) - 1
 
@@ -50,9 +64,15 @@ ATTRIBUTE_MARK = "\x1e"
 
 
 def hashes(all_words: Iterable[str]) -> list[int]:
-    """Sorted distinct hashes of these words (word_hash, inlined: a batch has ~10 distinct words a line)."""
+    """Sorted distinct hashes of these words."""
+    return byte_hashes(word.encode("utf-8", "surrogatepass") for word in all_words)
+
+
+def byte_hashes(all_words: Iterable[bytes]) -> list[int]:
+    """Sorted distinct hashes of these UTF-8 encoded words (word_hash, inlined: a batch has ~10
+    distinct words a line)."""
     crc32, mask = zlib.crc32, _MASK
-    return sorted({crc32(word.encode("utf-8", "surrogatepass")) & mask for word in all_words})
+    return sorted({crc32(word) & mask for word in all_words})
 
 
 def attribute_token(path: tuple[str, ...] | list[str], value) -> str:

@@ -14,7 +14,7 @@ from logs.querylang import parse
 from logs.search import Search
 from logs.timescale import compress_chunks_older_than, is_hypertable
 from logs.querylang.matcher import matches
-from logs.tokens import attribute_tokens, contains_term, postgres_pattern, words
+from logs.tokens import attribute_tokens, contains_term, postgres_pattern, word_bytes, words
 from logs.writer import write_envelopes
 from processing.envelope import Envelope
 
@@ -52,6 +52,13 @@ def test_a_matching_line_holds_every_word_of_the_term(text, term):
     """What makes the block index safe: a line that matches holds all of the term's words."""
     if contains_term(text, term):
         assert set(words(term)) <= set(words(text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(max_size=40) | TEXT)
+def test_the_writers_words_are_the_query_languages(text):
+    assert word_bytes(text) == [word.encode("utf-8", "surrogatepass") for word in words(text)]
+    assert word_bytes("GET /API\u212a x") == [b"get", b"apik", b"x"]  # the Kelvin sign folds to k
 
 
 def test_postgres_pattern_escapes_every_non_alphanumeric_character():

@@ -19,7 +19,7 @@ from datetime import datetime
 import orjson
 from django.db import connection
 
-from logs.querylang.parser import And, Attr, Node, Text, is_number, number_value
+from logs.querylang.parser import And, Attr, Node, Text
 from logs.tokens import attribute_token, attribute_tokens, byte_hashes, hashes, word_bytes, words
 
 TABLE = "logs_tokenblock"
@@ -84,10 +84,7 @@ def required_words(node: Node | None) -> list[str]:
     if isinstance(node, Text) and not node.wildcard:
         return words(node.value)
     if isinstance(node, Attr) and node.op == "=" and node.kind != "wildcard":
-        if node.kind == "literal":
-            return [attribute_token(node.path, {"true": True, "false": False, "null": None}[node.value])]
-        if node.kind == "number" and is_number(node.value):
-            return [attribute_token(node.path, number_value(node.value))]
+        # The value's text gives the token of every kind: "true" is true's, "42" is 42's.
         return [attribute_token(node.path, node.value)]
     if isinstance(node, And):
         return [word for item in node.items for word in required_words(item)]

@@ -54,11 +54,6 @@ HASH_BITS = 22
 _MASK = (1 << HASH_BITS) - 1
 
 
-def word_hash(word: str) -> int:
-    """A word's (or attribute token's) hash, 0 ≤ hash < 2**HASH_BITS (fits PostgreSQL's int4)."""
-    return zlib.crc32(word.encode("utf-8", "surrogatepass")) & _MASK
-
-
 # Starts every attribute token: never part of a word, so tokens and words never meet.
 ATTRIBUTE_MARK = "\x1e"
 
@@ -69,8 +64,8 @@ def hashes(all_words: Iterable[str]) -> list[int]:
 
 
 def byte_hashes(all_words: Iterable[bytes]) -> list[int]:
-    """Sorted distinct hashes of these UTF-8 encoded words (word_hash, inlined: a batch has ~10
-    distinct words a line)."""
+    """Sorted distinct hashes of these UTF-8 encoded words (or attribute tokens): CRC-32 folded
+    into HASH_BITS bits, 0 ≤ hash < 2**HASH_BITS (fits PostgreSQL's int4)."""
     crc32, mask = zlib.crc32, _MASK
     return sorted({crc32(word) & mask for word in all_words})
 

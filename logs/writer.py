@@ -80,10 +80,9 @@ def copy_envelopes(envelopes: list[Envelope]) -> int:
     staging table wrote every line twice, and the server's insert work now overlaps with this
     process making the rows instead of following it.
     """
-    table = LogEntry._meta.db_table
+    table, columns = LogEntry._meta.db_table, ", ".join(COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
-        tenant_ids = [envelope.tenant_id for envelope in envelopes]
-        blocks = token_blocks.allocate(cursor, tenant_ids)
+        blocks = _blocks(cursor, envelopes)
         try:
             with transaction.atomic():
                 count = _copy(cursor, table, envelopes, blocks)
@@ -94,10 +93,10 @@ def copy_envelopes(envelopes: list[Envelope]) -> int:
                       for tenant_id, block in blocks.items()}
             # ON COMMIT DELETE ROWS: the staging table empties itself at every commit.
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} ON COMMIT DELETE ROWS AS "
-                           f"SELECT {', '.join(COLUMNS)} FROM {table} WITH NO DATA")
+                           f"SELECT {columns} FROM {table} WITH NO DATA")
             count = _copy(cursor, STAGING, envelopes, blocks)
-            cursor.execute(f"INSERT INTO {table} ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} "
-                           f"FROM {STAGING} ON CONFLICT (event_id, time) DO NOTHING")
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGING} "
+                           f"ON CONFLICT (event_id, time) DO NOTHING")
         token_blocks.store(cursor, blocks.values(), ns_to_datetime)
     return count
 

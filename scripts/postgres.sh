@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A local PostgreSQL 15 with TimescaleDB for tests and development: install, start, stop, status.
 # Listens on 127.0.0.1:${DEVLOGS_PG_PORT:-5432}; role and database "devlogs" (password "devlogs").
-# Prints the DATABASE_URL on start.
+# Prints the DATABASE_URL on start, and nothing else on stdout.
 #
 # TimescaleDB: Debian 12 has no package for it, so `install`/`start` build the release kept in
 # ../shared/vendor/timescaledb/ beside the repository (its build.sh: idempotent, ~80 s the first
@@ -86,6 +86,9 @@ configure_timescaledb() {
 }
 
 start() {
+  # stdout carries only the URL (callers capture it): everything else goes to stderr, pg_ctlcluster
+  # included, which prints "Removed stale pid file." to stdout after an unclean shutdown.
+  exec 3>&1 1>&2
   install
   local v; v=$(version)
   [ -n "$v" ] || { echo "postgres.sh: no cluster under /etc/postgresql" >&2; exit 1; }
@@ -104,10 +107,10 @@ start() {
     binary=$("/usr/lib/postgresql/$v/bin/postgres" --version | awk '{print $3}')
     if [ "${want// /}" != "${loaded// /}" ] || [ "$running" != "$binary" ]; then
       echo "postgres.sh: restarting PostgreSQL $running → $binary (shared_preload_libraries '$loaded' → '$want')" >&2
-      pg_ctlcluster --skip-systemctl-redirect "$v" main restart -m fast
+      pg_ctlcluster --skip-systemctl-redirect "$v" main restart -m fast 3>&-
     fi
   else
-    pg_ctlcluster --skip-systemctl-redirect "$v" main start
+    pg_ctlcluster --skip-systemctl-redirect "$v" main start 3>&-  # the server must not hold the caller's pipe
   fi
   for _ in $(seq 1 60); do
     pg_isready -q -h 127.0.0.1 -p "$PORT" && break
@@ -132,7 +135,7 @@ start() {
   fi
   psql_su -c "SELECT 1 FROM pg_database WHERE datname='devlogs'" | grep -q 1 \
     || psql_su -c "CREATE DATABASE devlogs OWNER devlogs"
-  echo "$URL"
+  echo "$URL" >&3
 }
 
 stop() {

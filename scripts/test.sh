@@ -88,12 +88,12 @@ run "python tests on SQLite" "$REPORTS/sqlite.xml" env -u DATABASE_URL "${PYTEST
 export DEVLOGS_TIMESCALE_COMPRESS_AFTER="${DEVLOGS_TIMESCALE_COMPRESS_AFTER:-3650 days}"
 PLAIN_TESTS=(tests/test_kafka.py tests/test_round_trip.py tests/test_storage.py tests/test_search_api.py
              tests/test_query_language_db.py tests/test_backup.py)
-if PG_URL=$(scripts/postgres.sh start); then
+if PG_URL=$(scripts/postgres.sh start) && [[ "$PG_URL" =~ ^postgres://[^[:space:]]+$ ]]; then
   run "python tests on PostgreSQL" "$REPORTS/postgres.xml" env DATABASE_URL="$PG_URL" "${PYTEST[@]}" --junitxml="$REPORTS/postgres.xml" "$@"
   run "pipeline tests on plain PostgreSQL" "$REPORTS/postgres-plain.xml" env DATABASE_URL="${PG_URL%/*}/devlogs_plain" DEVLOGS_TIMESCALE=off \
     "${PYTEST[@]}" --junitxml="$REPORTS/postgres-plain.xml" "${PLAIN_TESTS[@]}"
 elif [ "${CI:-}" = "true" ]; then
-  echo "=== PostgreSQL could not be started; required under CI=true"
+  echo "=== PostgreSQL could not be started (postgres.sh start printed: '${PG_URL:-}'); required under CI=true"
   status=1
 else
   echo "=== PostgreSQL could not be started: its tests were skipped (they run under CI=true)"

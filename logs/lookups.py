@@ -5,9 +5,13 @@ Django's `icontains` writes `UPPER(message) LIKE UPPER(%s)`; `ILIKE` is cheaper 
 what PostgreSQL indexes could serve. SQLite's LIKE is case-insensitive for ASCII letters.
 """
 
-from django.db.models import Lookup, TextField
+from django.db.models import BooleanField, Expression, F, Lookup, TextField
 
 from logs.tokens import postgres_pattern, python_pattern
+
+
+# SQLite GLOB: text holding a character outside \x01-\x7f.
+NOT_ASCII_GLOB = "*[^\x01-\x7f]*"
 
 
 def escape_like(text: str) -> str:
@@ -43,4 +47,38 @@ class WordMatch(Lookup):
             return (f"({lhs} ILIKE %s ESCAPE '\\' AND {lhs} ~* %s)",
                     [*lhs_params, f"%{escape_like(term)}%", *lhs_params, postgres_pattern(term)])
         # SQLite: Django registers REGEXP as Python's re.search, the very test matches() makes.
-        return f"{lhs} REGEXP %s", [*lhs_params, "(?is)" + python_pattern(term)]
+        # Before it, where the term is ASCII, LIKE (in C) rules out most lines; it folds ASCII case
+        # only, and Python also folds a few other letters onto ASCII ones (the Kelvin sign onto
+        # k), so lines holding anything beyond ASCII skip that test.
+        regexp, params = f"{lhs} REGEXP %s", [*lhs_params, "(?is)" + python_pattern(term)]
+        if term.isascii():
+            return (f"(({lhs} LIKE %s ESCAPE '\\' OR {lhs} GLOB %s) AND {regexp})",
+                    [*lhs_params, f"%{escape_like(term)}%", *lhs_params, NOT_ASCII_GLOB, *params])
+        return regexp, params
+
+
+class UnindexedEquals(Expression):
+    """`+column = value`: the same test as column = value, which SQLite's planner will not answer
+    from an index on that column (the unary plus makes it an expression). For searches that the
+    block index narrowed to id ranges: walking the (tenant, time) index instead would read the
+    tenant's whole range."""
+    conditional = True
+
+    def __init__(self, column: str, value):
+        super().__init__(output_field=BooleanField())
+        self.column, self.value = F(column), value
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        clone = self.copy()
+        clone.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        return clone
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.column)
+        return f"+{sql} = %s", [*params, self.value]

@@ -15,17 +15,23 @@ from logs.entries import ns_to_datetime
 from logs.levels import parse_level
 from logs.models import LogEntry
 from logs.querylang import Node, QueryError, compile_query, parse, wildcard_match
+from logs import sqlite_blocks
+from logs.lookups import UnindexedEquals
 from logs.token_blocks import candidates, required_words
 
 
-def scoped_entries(caller: Caller) -> QuerySet:
+def scoped_entries(caller: Caller, *, by_tenant_index: bool = True) -> QuerySet:
     """Every query of stored lines starts here: only the caller's tenant."""
-    return tenant_entries(caller.tenant.id)
+    return tenant_entries(caller.tenant.id, by_tenant_index=by_tenant_index)
 
 
-def tenant_entries(tenant_id: int) -> QuerySet:
-    """One tenant's stored lines, for code that holds a tenant id (the store, retention)."""
-    return LogEntry.objects.filter(tenant_id=tenant_id)
+def tenant_entries(tenant_id: int, *, by_tenant_index: bool = True) -> QuerySet:
+    """One tenant's stored lines, for code that holds a tenant id (the store, retention).
+    by_tenant_index=False: the same lines, for a query that narrows them by id ranges, which
+    SQLite must read instead of the tenant's (tenant, time) index (logs/sqlite_blocks.py)."""
+    if by_tenant_index:
+        return LogEntry.objects.filter(tenant_id=tenant_id)
+    return LogEntry.objects.filter(UnindexedEquals("tenant_id", tenant_id))
 
 
 def ids_matching(slug_ids, pattern: str) -> list[int]:
@@ -54,7 +60,14 @@ class Search:
         return cls(caller=Caller(tenant=tenant), node=parse(query), since=since, until=until)
 
     def queryset(self) -> QuerySet:
-        queryset = scoped_entries(self.caller)
+        tenant_id, required = self.caller.tenant.id, required_words(self.node)
+        # The block index narrows a word search to the blocks holding every word (PostgreSQL:
+        # logs/token_blocks.py; SQLite: logs/sqlite_blocks.py); each function answers None
+        # on the other engine, or where narrowing would not pay.
+        ranges = sqlite_blocks.candidates(tenant_id, required, self.since, self.until)
+        queryset = scoped_entries(self.caller, by_tenant_index=ranges is None)
+        if ranges is not None:
+            queryset = queryset.filter(sqlite_blocks.in_ranges(ranges))
         app_ids = app_resolver(self.caller)
         for node in (self.node, self.extra):
             if node is not None:
@@ -63,7 +76,7 @@ class Search:
             queryset = queryset.filter(time__gte=self.since)
         if self.until:
             queryset = queryset.filter(time__lt=self.until)
-        blocks = candidates(self.caller.tenant.id, required_words(self.node), self.since, self.until)
+        blocks = candidates(tenant_id, required, self.since, self.until)
         if blocks is not None:
             queryset = queryset.filter(block_id__in=blocks)
         return queryset

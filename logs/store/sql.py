@@ -12,7 +12,7 @@ from uuid import UUID
 from django.db import connection
 
 from accounts.scoping import app_slugs
-from logs import token_blocks
+from logs import sqlite_blocks, token_blocks
 from logs.deletion import delete_in_batches
 from logs.entries import entry_from_row
 from logs.facets import facets
@@ -93,6 +93,7 @@ class SqlStore:
         deleted = delete_in_batches(tenant_entries(tenant_id).filter(time__lt=cutoff),
                                     batch_size=batch_size)
         token_blocks.delete_older_than(cutoff, tenant_id=tenant_id)
+        sqlite_blocks.delete_older_than(cutoff, tenant_id=tenant_id)
         return deleted
 
     def drop_older_than(self, *, days: int) -> int:

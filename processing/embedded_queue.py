@@ -8,6 +8,7 @@ machine may share the file.
 """
 
 import contextlib
+import queue
 import secrets
 import sqlite3
 import threading
@@ -51,37 +52,51 @@ class EmbeddedQueue(Producer, Consumer):
     def __init__(self, path: Path | str, *, visibility_seconds: float = 30.0):
         self.path = str(path)
         self.visibility_seconds = visibility_seconds
-        self._local = threading.local()
+        # Connections are pooled, not per thread: Django runs each request's sync code on a
+        # thread of its own, so a thread-local connection was a new one (and its pragmas) a request.
+        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._token = secrets.token_hex(8)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        with self._conn() as conn:
             conn.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before publish() returns and ingest answers 202.
         conn.execute("PRAGMA synchronous=FULL")
         return conn
 
-    @property
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-        return conn
+    @contextlib.contextmanager
+    def _conn(self):
+        """A connection of the pool, for one statement or transaction; as many as threads use it at once."""
+        try:
+            conn = self._pool.get_nowait()
+        except queue.Empty:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:  # a failed COMMIT or ROLLBACK: do not hand on an open transaction
+                conn.close()
+            else:
+                self._pool.put(conn)
 
     @contextlib.contextmanager
     def _write(self):
         """A write transaction that takes the lock up front (no upgrade deadlock between processes)."""
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._conn() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _read(self, sql: str) -> list[tuple]:
+        with self._conn() as conn:
+            return conn.execute(sql).fetchall()
 
     # --- producer --------------------------------------------------------------------------
     def publish(self, key: str, values: list[bytes], lines: list[int]) -> None:
@@ -139,15 +154,14 @@ class EmbeddedQueue(Producer, Consumer):
 
     # --- inspection (tests, dlq, metrics) ----------------------------------------------------
     def pending_lines(self) -> int:
-        return self._conn.execute("SELECT COALESCE(SUM(lines), 0) FROM messages").fetchone()[0]
+        return self._read("SELECT COALESCE(SUM(lines), 0) FROM messages")[0][0]
 
     def lag_by_partition(self) -> dict[str, int]:
         """Messages not yet acknowledged (the embedded queue is one partition)."""
-        return {"embedded": self._conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]}
+        return {"embedded": self._read("SELECT COUNT(*) FROM messages")[0][0]}
 
     def dead_letters(self) -> list[dict]:
-        rows = self._conn.execute(
-            "SELECT id, key, value, lines, error, source_id, failed_at FROM dead_letters ORDER BY id").fetchall()
+        rows = self._read("SELECT id, key, value, lines, error, source_id, failed_at FROM dead_letters ORDER BY id")
         return [dict(zip(("id", "key", "value", "lines", "error", "source_id", "failed_at"), row)) for row in rows]
 
     def requeue_dead_letter(self, letter_id: int) -> None:
@@ -160,7 +174,8 @@ class EmbeddedQueue(Producer, Consumer):
             _published.notify_all()
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        while True:
+            try:
+                self._pool.get_nowait().close()
+            except queue.Empty:
+                return

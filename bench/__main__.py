@@ -3,11 +3,13 @@
     .venv/bin/pip install -r bench/requirements.txt          # py-spy, for `profile`
     .venv/bin/python -m bench all [--quick]                  # everything, ~60 min (--quick: a few minutes)
     .venv/bin/python -m bench ingest|processor|e2e|queries|soak|profile [--quick]
+    .venv/bin/python -m bench embedded [--quick] [--lines N] [--runs N] [--profile] [--keep]
 
 Starts PostgreSQL, Kafka and Redis through scripts/ when they are not running (and stops
 what it started), runs each stage in its own process (each stage has its own Django set-up),
 prints a table per stage and the targets' verdicts, and writes one JSON report with the
-machine it ran on: bench/results/<UTC time>.json (full runs, committed: the figures in
+machine it ran on (`embedded`, the one-process SQLite default, needs none of them and is not
+part of `all`): bench/results/<UTC time>.json (full runs, committed: the figures in
 docs/benchmarks.md come from them), bench/results/quick/ for --quick (ignored by git).
 
 Databases (on the local PostgreSQL, never the tests' own): `devlogs_bench` for the pipeline
@@ -32,7 +34,7 @@ TARGETS = {"ingest lines/s": 60_000, "processor rows/s": 50_000, "e2e lines/s": 
            "e2e queryable p99 ms": 2_000, "query p95 ms at 10M": 200}
 E2E_COLUMNS = ("offered lines/s", "seconds", "accepted lines/s", "committed lines/s (steady)", "non-202", "drained",
                "drain seconds", "lost", "doubled", "queryable p50 ms", "queryable p99 ms", "live p50 ms", "live p99 ms")
-STAGES = ("ingest", "processor", "e2e", "soak", "queries", "profile")
+STAGES = ("ingest", "processor", "e2e", "soak", "queries", "profile", "embedded")
 
 
 # --- stages (each runs in a child process: `python -m bench _stage NAME ...`) ---------------------
@@ -95,6 +97,13 @@ def stage_profile(args) -> dict:
             "processor (mixed lines)": profile_processor(seconds=seconds, mixed=True, name="processor-mixed")}
 
 
+def stage_embedded(args) -> dict:
+    from bench.embedded import run
+
+    return run(lines=args.lines or (40_000 if args.quick else 300_000), runs=args.runs or 1, profile=args.profile,
+               keep=args.keep)
+
+
 def run_stage(args) -> None:
     started = time.monotonic()
     section = globals()[f"stage_{args.stage}"](args)
@@ -104,7 +113,7 @@ def run_stage(args) -> None:
 
 # --- the orchestrator ----------------------------------------------------------------------------
 
-def _child(stage: str, args, database: str, **extra) -> dict:
+def _child(stage: str, args, database: str | None, **extra) -> dict:
     from bench.services import database_url
 
     out = Path(tempfile.mktemp(prefix=f"bench-{stage}-", suffix=".json"))
@@ -112,9 +121,15 @@ def _child(stage: str, args, database: str, **extra) -> dict:
     if args.quick:
         cmd.append("--quick")
     for name, value in {"rate": args.rate, "seconds": args.seconds, **extra}.items():
-        if value:
+        if value is True:
+            cmd.append(f"--{name}")
+        elif value:
             cmd += [f"--{name}", str(value)]
-    env = {**os.environ, "DATABASE_URL": database_url(database), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if database:
+        env["DATABASE_URL"] = database_url(database)
+    else:  # the embedded stage: SQLite, whatever the caller's shell has set
+        env.pop("DATABASE_URL", None)
     print(f"\n=== {stage} {' '.join(f'{k}={v}' for k, v in extra.items())} ===", flush=True)
     subprocess.run(cmd, cwd=ROOT, env=env, check=True)
     section = json.loads(out.read_text())
@@ -142,6 +157,9 @@ def _plan(what: str, args, report: dict) -> None:
             sections["queries"]["rows"] += _child("queries", args, name, rows=size)["rows"]
     if what in ("profile", "all"):
         sections["profile"] = _child("profile", args, "devlogs_bench")
+    if what == "embedded":
+        sections["embedded"] = _child("embedded", args, None, lines=args.lines, runs=args.runs, profile=args.profile,
+                                      keep=args.keep)
 
 
 def drop_bench_topics() -> None:
@@ -227,6 +245,10 @@ def print_report(report: dict) -> None:
         print(f"\n## {name}")
         if "rows" in section:
             print(table(_printable(section["rows"])))
+        elif name == "embedded":
+            from bench.embedded import figures_table
+
+            print(figures_table(section))
         elif name == "profile":
             for which, summary in section.items():
                 if isinstance(summary, dict):
@@ -251,6 +273,10 @@ def main(argv=None) -> None:
     parser.add_argument("--rate", type=int, help="e2e/soak: offered lines/s (default 30,000; --quick 5,000)")
     parser.add_argument("--seconds", type=float, help="e2e/soak: how long to send (default 180 / 600)")
     parser.add_argument("--keep-topics", action="store_true", help="keep the stages' Kafka topics (to inspect them)")
+    parser.add_argument("--lines", type=int, help="embedded: lines to send (default 300,000; --quick 40,000)")
+    parser.add_argument("--runs", type=int, help="embedded: repeat the load, fresh data each time; medians reported")
+    parser.add_argument("--profile", action="store_true", help="embedded: py-spy the server while it ingests")
+    parser.add_argument("--keep", action="store_true", help="embedded: keep the data dir (and the profile)")
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -267,12 +293,13 @@ def main(argv=None) -> None:
     path = folder / f"{started:%Y%m%dT%H%M%SZ}.json"
     report = {"started": started.isoformat(timespec="seconds"), "command": " ".join(["python -m bench", *sys.argv[1:]]),
               "quick": args.quick, "targets": TARGETS, "sections": {}}
-    with Services():
-        report["machine"] = describe(database_url("devlogs_bench"))
+    embedded = args.what == "embedded"  # SQLite only: no service started, none asked
+    with Services(needed=() if embedded else ("postgres", "kafka", "redis")):
+        report["machine"] = describe(None if embedded else database_url("devlogs_bench"))
         try:
             _plan(args.what, args, report)
         finally:
-            if not args.keep_topics:
+            if not args.keep_topics and not embedded:
                 drop_bench_topics()
             report["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
             report["verdicts"] = verdicts(report["sections"])

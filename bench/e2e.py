@@ -27,7 +27,7 @@ import orjson
 
 from bench.common import ROOT, count_logs, make_lines, percentile, start_server, truncate_logs
 from bench.kafka_pipeline import _env, _setup
-from bench.services import REDIS_URL, group_memory_mb, refresh, service_pids
+from bench.services import REDIS_URL, CpuMeter, group_memory_mb, refresh, service_pids
 
 MARKER = "zzmarker"
 TRACE = 1  # the level number of "trace"
@@ -223,12 +223,14 @@ def run(*, database_url: str, rate: int, seconds: float, processors: int = 2, se
         for t in threads:
             t.start()
         groups = {"server": [p.pid for p, _ in servers_], "processors": [p.pid for p in procs], **service_pids()}
+        cpu = CpuMeter(groups)
         next_sample = started
         while True:
             alive = any(t.is_alive() for t in threads)
             if time.monotonic() >= next_sample or not alive:
                 next_sample += sample_seconds
                 groups = refresh(groups)
+                cpu.sample(groups)
                 samples.append(_sample(settings, group, partitions, started, stats["accepted"] - baseline_lines,
                                        baseline_committed, lines_per_request, groups))
             if not alive:
@@ -240,10 +242,13 @@ def run(*, database_url: str, rate: int, seconds: float, processors: int = 2, se
         drain_started = time.monotonic()
         while time.monotonic() - drain_started < drain_timeout:
             committed = (_committed_messages(settings, group, partitions) - baseline_committed) * lines_per_request
+            cpu.sample(groups := refresh(groups))
             if committed >= accepted:
                 break
             time.sleep(1)
         drain_seconds = time.monotonic() - drain_started
+        cpu.sample(refresh(groups))
+        cpu_seconds = cpu.seconds()  # sending and draining: every line accepted in the window is stored
         time.sleep(1)  # the last markers reach the poller and the socket
         peak = {name: group_memory_mb(pids) for name, pids in refresh(groups).items()}
     finally:
@@ -260,7 +265,8 @@ def run(*, database_url: str, rate: int, seconds: float, processors: int = 2, se
     return _summarise(rate=rate, seconds=seconds, send_seconds=send_seconds, processors=processors, servers=servers,
                       batch=batch, mixed=mixed, accepted=accepted, stats=stats, stored=stored,
                       expected=stats["accepted"], drain_seconds=drain_seconds, drained=committed >= accepted,
-                      markers=markers, first_seq=first_seq, samples=samples, peak=peak, log_dir=log_dir)
+                      markers=markers, first_seq=first_seq, samples=samples, peak=peak, log_dir=log_dir,
+                      cpu_seconds=cpu_seconds)
 
 
 def _sample(settings, group, partitions, started, accepted, baseline_committed, lines_per_request, groups) -> dict:
@@ -300,7 +306,7 @@ def _latencies(markers: Markers, which: dict, seqs) -> list[float]:
 
 
 def _summarise(*, rate, seconds, send_seconds, processors, servers, batch, mixed, accepted, stats, stored, expected,
-               drain_seconds, drained, markers, first_seq, samples, peak, log_dir) -> dict:
+               drain_seconds, drained, markers, first_seq, samples, peak, log_dir, cpu_seconds) -> dict:
     seqs = [s for s in range(first_seq, markers.next_seq) if s not in markers.refused]
     watched_tenant = markers.sent[first_seq][1] if first_seq in markers.sent else None
     live_seqs = [s for s in seqs if markers.sent[s][1] == watched_tenant]
@@ -345,6 +351,15 @@ def _summarise(*, rate, seconds, send_seconds, processors, servers, batch, mixed
         "live markers": len(live_seqs), "live received": len(live),
         "live p50 ms": ms(live, 50), "live p99 ms": ms(live, 99),
         "by minute": by_minute, "backlog": lag_series[:: max(len(lag_series) // 60, 1)],
+        # Whole pipeline: server, processors, PostgreSQL, Kafka, Redis, over sending + draining.
+        # "machine less load generator" also holds what runs beside (the poller's queries, the OS).
+        "CPU-seconds per million lines": {
+            **{name: round(seconds / accepted * 1e6, 1) for name, seconds in cpu_seconds.items()},
+            "pipeline": round(sum(v for k, v in cpu_seconds.items() if k not in ("machine", "load generator"))
+                              / accepted * 1e6, 1),
+            "machine less load generator": round((cpu_seconds["machine"] - cpu_seconds["load generator"])
+                                                 / accepted * 1e6, 1),
+        } if accepted else None,
         "memory at 1 min (PSS MB)": one_minute, "memory at end (PSS MB)": end,
         "memory peak (MB)": {n: {"pss": m["pss"], "peak_rss": m["peak_rss"]} for n, m in peak.items()},
         "memory series": [{"t": s["t"], **{n: m["pss"] for n, m in s["memory"].items()}}

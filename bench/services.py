@@ -156,3 +156,41 @@ class CpuShare:
         # A backend that started in between counts from zero; one that ended in between is missed.
         self.cores = {name: round(sum(cpu_seconds(pid) - self.before.get(pid, 0.0) for pid in pids) / elapsed, 2)
                       for name, pids in refresh(self.groups).items()}
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores of the machine have spent busy (not idle or waiting for I/O) since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU-seconds each component spends over a long run whose processes come and go (PostgreSQL's
+    backends): `sample(groups)` as often as convenient; a process that ended counts up to its
+    last sample. Also the whole machine's busy time, and this process's own (the load generator)."""
+
+    def __init__(self, groups: dict[str, list[int]]):
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.names: dict[int, str] = {}
+        self.sample(groups)
+        self.first = dict(self.last)
+        self.machine0, self.self0 = machine_busy_seconds(), time.process_time()
+
+    def sample(self, groups: dict[str, list[int]]) -> None:
+        for name, pids in refresh(groups).items():
+            for pid in pids:
+                seconds = cpu_seconds(pid)
+                if seconds:
+                    self.last[pid], self.names[pid] = seconds, name
+
+    def seconds(self) -> dict[str, float]:
+        """CPU-seconds since the meter started: per component, `machine` (everything busy) and
+        `load generator` (this process: senders and watchers)."""
+        by_name: dict[str, float] = {}
+        for pid, seconds in self.last.items():
+            by_name[self.names[pid]] = by_name.get(self.names[pid], 0.0) + seconds - self.first.get(pid, 0.0)
+        by_name["machine"] = machine_busy_seconds() - self.machine0
+        by_name["load generator"] = time.process_time() - self.self0
+        return by_name

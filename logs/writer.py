@@ -10,6 +10,7 @@ On PostgreSQL every batch also writes its blocks, one per tenant, in the same tr
 (logs/token_blocks.py): that, not a per-row text index, is what word search uses.
 """
 
+import contextlib
 import json
 import re
 import uuid
@@ -151,7 +152,10 @@ def insert_envelopes_sqlite(envelopes: list[Envelope]) -> int:
     for envelope, line in _unique_lines(envelopes):
         by_tenant.setdefault(envelope.tenant_id, []).append((envelope, line))
     count = 0
-    with transaction.atomic(), connection.cursor() as cursor:
+    # The line counts' triggers (logs/sqlite_counts.py) make each insert keep a statement
+    # journal; in a temp file that cost ~12 µs a line, in memory ~3. Only for this write: other
+    # queries' temporary b-trees (sorts) should spill to disk.
+    with _temp_store_in_memory(), transaction.atomic(), connection.cursor() as cursor:
         for tenant_id, lines in by_tenant.items():
             cursor.execute(f"SELECT coalesce(max(id), 0) FROM {LogEntry._meta.db_table}")
             before = cursor.fetchone()[0]
@@ -175,6 +179,20 @@ def insert_envelopes_sqlite(envelopes: list[Envelope]) -> int:
                                 first_id=before + 1, last_id=last, lines=len(rows), block_words=block_words)
             count += len(rows)
     return count
+
+
+@contextlib.contextmanager
+def _temp_store_in_memory():
+    if connection.in_atomic_block:  # the pragma cannot change inside a transaction: leave it
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA temp_store = MEMORY")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA temp_store = DEFAULT")
 
 
 def _sqlite_time(ns: int) -> str:

@@ -57,16 +57,14 @@ class WordMatch(Lookup):
         return regexp, params
 
 
-class UnindexedEquals(Expression):
-    """`+column = value`: the same test as column = value, which SQLite's planner will not answer
-    from an index on that column (the unary plus makes it an expression). For searches that the
-    block index narrowed to id ranges: walking the (tenant, time) index instead would read the
-    tenant's whole range."""
+class ColumnCondition(Expression):
+    """A boolean SQL test of one column (`self.column`, an F until resolved) that writes its own
+    SQL in `as_sql`: what Django needs to resolve and copy it in a filter."""
     conditional = True
 
-    def __init__(self, column: str, value):
+    def __init__(self, column: str):
         super().__init__(output_field=BooleanField())
-        self.column, self.value = F(column), value
+        self.column = F(column)
 
     def get_source_expressions(self):
         return [self.column]
@@ -78,6 +76,17 @@ class UnindexedEquals(Expression):
         clone = self.copy()
         clone.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
         return clone
+
+
+class UnindexedEquals(ColumnCondition):
+    """`+column = value`: the same test as column = value, which SQLite's planner will not answer
+    from an index on that column (the unary plus makes it an expression). For searches that the
+    block index narrowed to id ranges: walking the (tenant, time) index instead would read the
+    tenant's whole range."""
+
+    def __init__(self, column: str, value):
+        super().__init__(column)
+        self.value = value
 
     def as_sql(self, compiler, connection):
         sql, params = compiler.compile(self.column)

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Q
 
+from logs.token_blocks import delete_blocks
 from logs.tokens import ATTRIBUTE_MARK, words
 
 TABLE = "logs_tokenblock"
@@ -103,13 +104,8 @@ def delete_older_than(cutoff, *, tenant_id: int | None = None, conn=connection) 
     """Drop blocks whose lines are all older than the cutoff (retention)."""
     if not enabled(conn):
         return 0
-    sql, params = f"DELETE FROM {TABLE} WHERE max_time < %s", [conn.ops.adapt_datetimefield_value(cutoff)]
-    if tenant_id is not None:
-        sql += " AND tenant_id = %s"
-        params.append(tenant_id)
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    # Times as the log table stores them (text), so that they compare the same way.
+    return delete_blocks(TABLE, conn.ops.adapt_datetimefield_value(cutoff), tenant_id=tenant_id, conn=conn)
 
 
 def backfill(conn=connection, *, block_lines: int = 5000) -> int:

@@ -129,9 +129,13 @@ def candidates(tenant_id: int, required: list[str], since: datetime | None, unti
 
 def delete_older_than(cutoff: datetime, *, tenant_id: int | None = None, conn=connection) -> int:
     """Drop blocks whose lines are all older than the cutoff (retention)."""
-    if not enabled(conn):
-        return 0
-    sql, params = f"DELETE FROM {TABLE} WHERE max_time < %s", [cutoff]
+    return delete_blocks(TABLE, cutoff, tenant_id=tenant_id, conn=conn) if enabled(conn) else 0
+
+
+def delete_blocks(table: str, cutoff, *, tenant_id: int | None, conn) -> int:
+    """Blocks of `table` (this engine's or SQLite's) whose max_time is before the cutoff, as the
+    table stores times."""
+    sql, params = f"DELETE FROM {table} WHERE max_time < %s", [cutoff]
     if tenant_id is not None:
         sql += " AND tenant_id = %s"
         params.append(tenant_id)

@@ -17,20 +17,14 @@ from logs.search import Search
 from logs.tokens import words
 from logs.writer import write_envelopes
 from processing.envelope import Envelope
-from tests.test_token_blocks import NEEDLE, NOW, _found, _ns, _write_batches
+from tests.test_token_blocks import NEEDLE, NOW, _found, _ns, store_two_tenants
 
 
 @pytest.fixture
 def stored(db):
     if not sqlite_blocks.enabled():
         pytest.skip("this block index is SQLite's (PostgreSQL's: tests/test_token_blocks.py)")
-    tenant = Tenant.objects.create(slug="blocks", name="Blocks")
-    other = Tenant.objects.create(slug="other", name="Other")
-    app = App.objects.create(tenant=tenant, slug="web", name="web")
-    other_app = App.objects.create(tenant=other, slug="web", name="web")
-    _write_batches(tenant, app, batches=6, per_batch=50, needle_batch=4, hours_ago=2)
-    _write_batches(other, other_app, batches=2, per_batch=50, needle_batch=1, hours_ago=2)
-    return tenant
+    return store_two_tenants()
 
 
 def _line(event: int, message: str, *, minutes_ago: float = 5) -> dict:

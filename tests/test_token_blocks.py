@@ -129,10 +129,8 @@ def _write_batches(tenant, app, batches: int, per_batch: int, needle_batch: int,
         write_envelopes([Envelope(tenant_id=tenant.id, app_id=app.id, received_ns=_ns(base), lines=lines)])
 
 
-@pytest.fixture
-def stored(db):
-    if not token_blocks.enabled():
-        pytest.skip("the block index is PostgreSQL's")
+def store_two_tenants():
+    """Six 50-line batches of one tenant (the needle in the fifth), two of another: the tenant."""
     tenant = Tenant.objects.create(slug="blocks", name="Blocks")
     other = Tenant.objects.create(slug="other", name="Other")
     app = App.objects.create(tenant=tenant, slug="web", name="web")
@@ -140,6 +138,13 @@ def stored(db):
     _write_batches(tenant, app, batches=6, per_batch=50, needle_batch=4, hours_ago=2)
     _write_batches(other, other_app, batches=2, per_batch=50, needle_batch=1, hours_ago=2)
     return tenant
+
+
+@pytest.fixture
+def stored(db):
+    if not token_blocks.enabled():
+        pytest.skip("the block index is PostgreSQL's")
+    return store_two_tenants()
 
 
 def _found(tenant, query, hours=24):

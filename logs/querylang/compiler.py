@@ -18,9 +18,9 @@ from functools import reduce
 from typing import Callable
 
 from django.db import connection
-from django.db.models import BooleanField, CharField, Expression, F, Lookup, Q, TextField
+from django.db.models import CharField, Lookup, Q, TextField
 
-from logs.lookups import ILikeContains, escape_like  # importing registers message__word_match too
+from logs.lookups import ColumnCondition, ILikeContains, escape_like  # importing registers message__word_match too
 from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text, number_value
 
 _LEVEL_LOOKUP = {"=": "level", ">": "level__gt", ">=": "level__gte", "<": "level__lt", "<=": "level__lte"}
@@ -61,28 +61,15 @@ for _field in (CharField, TextField):
     _field.register_lookup(IContainsWildcard)
 
 
-class _AttrSQL(Expression):
+class _AttrSQL(ColumnCondition):
     """A test on the attribute at `path`; renders to a boolean that is never NULL.
 
     test: "string" | "number" | "compare" | "literal" | "wildcard" | "exists".
     """
-    conditional = True
 
     def __init__(self, path: tuple[str, ...], test: str, op: str = "=", value: str = ""):
-        super().__init__(output_field=BooleanField())
+        super().__init__("attributes")
         self.path, self.test, self.op, self.value = tuple(path), test, op, value
-        self.column = F("attributes")
-
-    def get_source_expressions(self):
-        return [self.column]
-
-    def set_source_expressions(self, exprs):
-        (self.column,) = exprs
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        clone = self.copy()
-        clone.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        return clone
 
     def as_sql(self, compiler, connection):
         column, column_params = compiler.compile(self.column)

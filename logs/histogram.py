@@ -107,6 +107,21 @@ def _from_sqlite_counts(search, interval_seconds: int, where: tuple[str, list]):
     return [(bucket, level, count) for (bucket, level), count in sorted(totals.items())]
 
 
+def _from_minute_counts(search, interval_seconds: int):
+    where, params = ["tenant_id = %s"], [search.caller.tenant.id]
+    if search.since:
+        where.append("bucket >= %s")
+        params.append(search.since)
+    if search.until:
+        where.append("bucket < %s")
+        params.append(search.until)
+    sql = (f"SELECT time_bucket(make_interval(secs => %s), bucket, TIMESTAMPTZ '2000-01-01') AS b, level, "
+           f"sum(lines) FROM {MINUTE_COUNTS} WHERE {' AND '.join(where)} GROUP BY b, level ORDER BY b, level")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [interval_seconds, *params])
+        return cursor.fetchall()
+
+
 def _as_datetime(value) -> datetime:
     if isinstance(value, int):
         return datetime.fromtimestamp(value, tz=timezone.utc)

@@ -2,7 +2,8 @@
 
 The same idea as PostgreSQL's block index (logs/token_blocks.py), kept the way SQLite does it
 cheaply. A per-row FTS5 index cost ~36 µs of CPU and ~270 B a line here (docs/storage.md); one
-FTS5 row per (write batch, tenant) holding the block's *distinct* words costs a few µs a line.
+FTS5 row per (write batch, tenant), of at most BLOCK_LINES lines, holding the block's *distinct*
+words costs a few µs a line.
 The writer stores each tenant's lines of a batch consecutively, so a block is a range of row
 ids (`first_id`..`last_id`): a word search asks FTS5 which of the tenant's blocks in the time
 range hold every word of the query, then reads only those id ranges (the table's own b-tree,
@@ -30,9 +31,12 @@ ENTRIES = "logs_logentry"
 DDL = (f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(words, tenant_id UNINDEXED, "
        f"min_time UNINDEXED, max_time UNINDEXED, first_id UNINDEXED, last_id UNINDEXED, lines UNINDEXED, "
        f"detail=none, tokenize=\"ascii tokenchars '_'\")")
-# More candidate blocks than this and the search scans the time range instead: at 5,000 lines a
-# block that is already a million lines to read by id.
-MAX_CANDIDATES = 200
+# Lines a block covers at most: a rare word reads this many lines. Smaller blocks read less and
+# index more (a word common to the lines is in every block): measured in docs/benchmarks.md.
+BLOCK_LINES = 1000
+# More candidate blocks than this and the search scans the time range instead: that is already
+# a million lines to read by id.
+MAX_CANDIDATES = 1000
 
 
 def enabled(conn=connection) -> bool:
@@ -108,7 +112,7 @@ def delete_older_than(cutoff, *, tenant_id: int | None = None, conn=connection) 
     return delete_blocks(TABLE, conn.ops.adapt_datetimefield_value(cutoff), tenant_id=tenant_id, conn=conn)
 
 
-def backfill(conn=connection, *, block_lines: int = 5000) -> int:
+def backfill(conn=connection, *, block_lines: int = BLOCK_LINES) -> int:
     """Give lines stored before the index existed their blocks: per tenant, runs of `block_lines`
     lines in id order. Returns the lines covered."""
     if not enabled(conn):

@@ -159,14 +159,17 @@ def insert_envelopes_sqlite(envelopes: list[Envelope]) -> int:
         for tenant_id, lines in by_tenant.items():
             cursor.execute(f"SELECT coalesce(max(id), 0) FROM {LogEntry._meta.db_table}")
             before = cursor.fetchone()[0]
-            rows, block_words, times = [], set(), []
+            rows, times = [], []
+            chunk_words: list[set[bytes]] = []  # per sqlite_blocks.BLOCK_LINES lines
             received = {}
-            for envelope, line in lines:
+            for i, (envelope, line) in enumerate(lines):
                 if envelope.received_ns not in received:
                     received[envelope.received_ns] = _sqlite_time(envelope.received_ns)
                 time = _sqlite_time(line["ts"])
                 times.append(time)
-                block_words.update(word_bytes(line["message"]))
+                if i % sqlite_blocks.BLOCK_LINES == 0:
+                    chunk_words.append(set())
+                chunk_words[-1].update(word_bytes(line["message"]))
                 rows.append((time, received[envelope.received_ns], tenant_id, envelope.app_id, line["level"],
                              line["message"], line["service"], line["host"], line["trace_id"], line["span_id"],
                              _json(line["attributes"]), _uuid_hex(line["id"])))
@@ -175,8 +178,21 @@ def insert_envelopes_sqlite(envelopes: list[Envelope]) -> int:
             last = cursor.fetchone()[0]
             # Ids only grow and this transaction holds SQLite's write lock from its first insert:
             # (before, last] holds every line just stored (and at most lines others stored before it).
-            sqlite_blocks.store(cursor, tenant_id=tenant_id, min_time=min(times), max_time=max(times),
-                                first_id=before + 1, last_id=last, lines=len(rows), block_words=block_words)
+            # When every line was stored, line i has id before + 1 + i: a block per BLOCK_LINES lines,
+            # so that a rare word reads that many lines, not the batch. Otherwise (a redelivery
+            # that skipped some) one block over the whole range.
+            if last - before == len(rows):
+                for n, words in enumerate(chunk_words):
+                    start = n * sqlite_blocks.BLOCK_LINES
+                    chunk_times = times[start:start + sqlite_blocks.BLOCK_LINES]
+                    sqlite_blocks.store(cursor, tenant_id=tenant_id, min_time=min(chunk_times),
+                                        max_time=max(chunk_times), first_id=before + 1 + start,
+                                        last_id=before + start + len(chunk_times), lines=len(chunk_times),
+                                        block_words=words)
+            else:
+                sqlite_blocks.store(cursor, tenant_id=tenant_id, min_time=min(times), max_time=max(times),
+                                    first_id=before + 1, last_id=last, lines=len(rows),
+                                    block_words=set().union(*chunk_words))
             count += len(rows)
     return count
 

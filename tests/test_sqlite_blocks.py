@@ -103,6 +103,22 @@ def test_a_redelivered_batch_stores_no_line_twice_and_is_found_once(stored):
     assert LogEntry.objects.filter(message="redelivered req-feedbeef").count() == 1
 
 
+def test_a_large_batch_gets_blocks_of_block_lines_and_a_rare_word_reads_one(stored, monkeypatch):
+    monkeypatch.setattr(sqlite_blocks, "BLOCK_LINES", 40)
+    app = App.objects.get(tenant=stored)
+    lines = [_line(500 + i, f"bulk line bulk-{i}" + (" rare-c0ffee" if i == 97 else "")) for i in range(100)]
+    write_envelopes([Envelope(tenant_id=stored.id, app_id=app.id, received_ns=_ns(NOW), lines=lines)])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lines, last_id - first_id + 1 FROM logs_tokenblock WHERE logs_tokenblock MATCH 'bulk' "
+                       "ORDER BY first_id")
+        assert cursor.fetchall() == [(40, 40), (40, 40), (20, 20)]
+    (first, last), = sqlite_blocks.candidates(stored.id, words("rare-c0ffee"), NOW - timedelta(hours=1), NOW)
+    assert last - first + 1 == 20
+    assert _found(stored, "rare-c0ffee") == ["bulk line bulk-97 rare-c0ffee"]
+    assert len(_found(stored, "bulk")) == 100
+
+
 def test_a_batch_holding_one_stored_line_stores_the_others_once_and_indexes_them(stored):
     app = App.objects.get(tenant=stored)
     old = LogEntry.objects.filter(tenant=stored).order_by("time").first()

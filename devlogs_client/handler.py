@@ -104,6 +104,7 @@ class DevlogsHandler(logging.Handler):
     def _start(self) -> None:
         self._buffer: collections.deque = collections.deque()  # serialised lines, oldest first
         self._buffer_lock = threading.Lock()
+        self._in_flight = 0  # lines of the batch the sender holds, until counted
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._idle = threading.Event()  # set when nothing is buffered or being sent
@@ -179,7 +180,20 @@ class DevlogsHandler(logging.Handler):
     def _take_batch(self) -> list[str]:
         with self._buffer_lock:
             count = min(self.batch_size, len(self._buffer))
+            self._in_flight = count
             return [self._buffer.popleft() for _ in range(count)]
+
+    def _settle(self, sent: int = 0, rejected: int = 0, failed: int = 0, dropped: int = 0) -> None:
+        """Count how the batch in flight ended, unless close() gave up waiting and counted it as
+        dropped already (the thread may still be between attempts when close() returns)."""
+        with self._buffer_lock:
+            if not self._in_flight:
+                return
+            self._in_flight = 0
+            self.sent += sent
+            self.rejected += rejected
+            self.failed += failed
+            self.dropped += dropped
 
     def _run(self) -> None:
         while True:
@@ -191,7 +205,7 @@ class DevlogsHandler(logging.Handler):
                 try:
                     self._deliver(batch)
                 except Exception as exc:  # the sender thread must outlive any surprise
-                    self.failed += len(batch)
+                    self._settle(failed=len(batch))
                     self._report(f"a batch of {len(batch)} was lost: {exc!r}")
             elif self._closing.is_set():
                 return
@@ -208,15 +222,15 @@ class DevlogsHandler(logging.Handler):
         attempt = 0
         while True:
             if self._closing.is_set() and time.monotonic() >= self._close_deadline:
-                self.dropped += len(batch)
+                self._settle(dropped=len(batch))
                 return
             status, retry_after, answer = self._post(body, headers)
             if status == 202:
-                self.sent += len(batch) - answer.get("rejected_count", 0)
-                self.rejected += answer.get("rejected_count", 0)
+                rejected = answer.get("rejected_count", 0)
+                self._settle(sent=len(batch) - rejected, rejected=rejected)
                 return
             if status is not None and status not in RETRYABLE_STATUSES:
-                self.failed += len(batch)
+                self._settle(failed=len(batch))
                 self._report(f"the server refused a batch of {len(batch)} ({status}): {answer.get('error', answer)}")
                 return
             self._attempt_failed.set()
@@ -229,7 +243,7 @@ class DevlogsHandler(logging.Handler):
                 self._closing.wait(delay)  # a close() wakes this early, to check its deadline
             if self._closing.is_set():
                 if retry_at > self._close_deadline:
-                    self.dropped += len(batch)
+                    self._settle(dropped=len(batch))
                     return
                 time.sleep(max(0.0, retry_at - time.monotonic()))
 
@@ -277,9 +291,11 @@ class DevlogsHandler(logging.Handler):
             self._wake.set()
             self._thread.join(self.close_timeout)
             with self._buffer_lock:
-                left = len(self._buffer)
+                # The buffer, and a batch the sender is still trying when the wait is over.
+                left = len(self._buffer) + self._in_flight
                 self._buffer.clear()
-            self.dropped += left
+                self._in_flight = 0
+                self.dropped += left
             if self.dropped or self.failed:
                 try:
                     sys.stderr.write(f"devlogs handler closed: {self.sent} sent, {self.dropped} dropped, "

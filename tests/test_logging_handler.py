@@ -5,6 +5,7 @@ import gzip
 import http.server
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -123,6 +124,32 @@ def test_a_dead_server_never_blocks_the_caller_and_drops_are_reported(capsys):
     err = capsys.readouterr().err
     assert "log records dropped" in err
     assert "10000 dropped" in err
+
+
+def test_a_hung_server_counts_the_batch_in_flight_as_dropped_once(capsys):
+    """A server that takes the connection and never answers holds the sender in its request past
+    close(): the batch it holds is dropped too, and counted once when the request finally ends."""
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)  # accepted by the kernel, never read, never answered
+    try:
+        handler = DevlogsHandler(f"http://127.0.0.1:{hung.getsockname()[1]}", "dl_ingest_x", batch_size=100,
+                                 flush_interval=0.01, timeout=2, close_timeout=0.2)
+        logger = make_logger(handler)
+        for i in range(100):
+            logger.info("held %d", i)
+        wait_for(lambda: handler.requests == 1, what="the sender's request")
+        for i in range(50):
+            logger.info("buffered %d", i)
+
+        handler.close()
+        assert (handler.sent, handler.dropped) == (0, 150)
+
+        handler._thread.join(10)  # the request times out; its batch must not be counted again
+        assert not handler._thread.is_alive()
+        assert (handler.sent, handler.dropped, handler.failed) == (0, 150, 0)
+    finally:
+        hung.close()
 
 
 # --- retry policy, against a scripted HTTP server -----------------------------------------------------------

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _keep_minute_count_triggers(using, **kwargs):
+def _keep_line_count_triggers(using, **kwargs):
     """SQLite rebuilds a table to alter it, dropping its triggers: put the counting ones back
     (idempotent). The rebuild copies rows without firing them, so the counts stay right."""
     from django.db import connections
@@ -18,4 +18,4 @@ class LogsConfig(AppConfig):
     name = "logs"
 
     def ready(self):
-        post_migrate.connect(_keep_minute_count_triggers, sender=self)
+        post_migrate.connect(_keep_line_count_triggers, sender=self)

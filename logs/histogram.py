@@ -19,6 +19,7 @@ from django.db.models.expressions import RawSQL
 from logs import sqlite_counts
 from logs.entries import iso
 from logs.levels import level_name
+from logs.querylang.parser import And
 from logs.search import app_resolver
 from logs.timescale import MINUTE_COUNTS, is_hypertable
 
@@ -82,14 +83,10 @@ def _use_minute_counts(search, interval_seconds: int) -> bool:
 
 def _counts_condition(search) -> tuple[str, list] | None:
     """The search as a condition on the SQLite counts, when it tests levels and apps only."""
-    nodes = [node for node in (search.node, search.extra) if node is not None]
+    nodes = tuple(node for node in (search.node, search.extra) if node is not None)
     if not nodes:
         return "1", []
-    app_ids = app_resolver(search.caller)
-    parts = [sqlite_counts.condition(node, app_ids) for node in nodes]
-    if any(part is None for part in parts):
-        return None
-    return " AND ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
+    return sqlite_counts.condition(And(nodes), app_resolver(search.caller))
 
 
 def _from_sqlite_counts(search, interval_seconds: int, where: tuple[str, list]):

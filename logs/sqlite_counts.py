@@ -123,12 +123,13 @@ _OPS = {"=", ">", ">=", "<", "<="}
 def condition(node, app_ids) -> tuple[str, list] | None:
     """A query that tests only a line's level and app, as SQL over the counts; None for any other
     query (those count lines in the log table). app_ids: slug pattern → the tenant's app ids."""
+    from logs.querylang.compiler import app_ids_matching
     from logs.querylang.parser import And, Exists, Level, Match, Not, Or
 
     if isinstance(node, Level) and node.op in _OPS:
         return f"level {node.op} %s", [int(node.level)]
     if isinstance(node, Match) and node.field == "app":
-        ids = [] if not node.wildcard and "*" in node.value else [int(i) for i in app_ids(node.value)]
+        ids = [int(i) for i in app_ids_matching(node, app_ids) or ()]
         return (f"app_id IN ({', '.join(['%s'] * len(ids))})", ids) if ids else ("0", [])
     if isinstance(node, Exists) and node.field in ("app", "level"):
         return "1", []

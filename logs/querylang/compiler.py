@@ -133,6 +133,14 @@ def _everything() -> Q:
     return ~Q(pk__in=[])  # not an empty Q(): `Q() | x` would collapse to x
 
 
+def app_ids_matching(node: Match, ids_for: Callable[[str], list[int]]) -> list[int] | None:
+    """The ids of the apps an `app:` match names; None when it names none (a literal '*' is never
+    in a slug)."""
+    if not node.wildcard and "*" in node.value:
+        return None
+    return ids_for(node.value)
+
+
 def _nothing() -> Q:
     return Q(pk__in=[])
 
@@ -181,9 +189,8 @@ def compile_query(node: Node | None, *, app_ids: Callable[[str], list[int]]) -> 
             return Q(message__word_match=n.value)
         if isinstance(n, Match):
             if n.field == "app":
-                if not n.wildcard and "*" in n.value:
-                    return _nothing()  # a literal '*' is never in a slug
-                return Q(app_id__in=ids_for(n.value))
+                ids = app_ids_matching(n, ids_for)
+                return _nothing() if ids is None else Q(app_id__in=ids)
             if n.wildcard:
                 return Q(**{f"{n.field}__ql_wildcard": n.value})
             return Q(**{n.field: n.value})

@@ -26,8 +26,10 @@ application = ProtocolTypeRouter({
 
 if settings.DEVLOGS_PROCESSOR_IN_SERVER:
     from logs.retention import start_retention_thread  # noqa: E402
-    from processing.in_server import start_processor_thread  # noqa: E402
+    from processing.in_server import start_processor_thread, use_direct_writes  # noqa: E402
 
+    if settings.DEVLOGS_QUEUE == "embedded" and settings.DEVLOGS_EMBEDDED_DIRECT_WRITES:
+        use_direct_writes()
     start_processor_thread()
     start_retention_thread(settings.DEVLOGS_RETENTION_EVERY_SECONDS)
 

@@ -358,6 +358,9 @@ DEVLOGS_BATCH_LINES = env_int("DEVLOGS_BATCH_LINES", 5_000, minimum=1)
 DEVLOGS_BATCH_WAIT_SECONDS = env_float("DEVLOGS_BATCH_WAIT_SECONDS", 0.5, minimum=0.0)
 # Embedded mode runs the processor as a thread of the server unless told otherwise.
 DEVLOGS_PROCESSOR_IN_SERVER = env_bool("DEVLOGS_PROCESSOR_IN_SERVER", DEVLOGS_QUEUE == "embedded")
+# The embedded server writes a request's lines to the store before its 202; the queue file takes
+# only what cannot be stored at once (processing/direct_write.py).
+DEVLOGS_EMBEDDED_DIRECT_WRITES = env_bool("DEVLOGS_EMBEDDED_DIRECT_WRITES", True)
 # Alert rules are evaluated by a thread of the server in the embedded mode; production runs
 # `manage.py run_alerts` (one or more, they share the work).
 DEVLOGS_ALERTS_IN_SERVER = env_bool("DEVLOGS_ALERTS_IN_SERVER", DEVLOGS_PROCESSOR_IN_SERVER)

@@ -88,6 +88,16 @@ def get_consumer() -> Consumer:
                          visibility_seconds=settings.DEVLOGS_QUEUE_VISIBILITY_SECONDS)
 
 
+def set_producer(producer: Producer) -> None:
+    """Make `producer` the process-wide one (the embedded server's direct writer)."""
+    global _producer
+    with _producer_lock:
+        if _producer is not None:
+            _producer.close()
+        _producer = producer
+        atexit.register(reset_producer)
+
+
 def reset_producer() -> None:
     """Forget the process-wide producer (tests, settings changes)."""
     global _producer

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from alerts.evaluation import stand_down
 from alerts.models import Channel, Delivery, Event, Rule
-from alerts.outbound import check_url
+from alerts.outbound import check_target
 from logs.querylang import QueryError, parse
 
 
@@ -19,7 +19,7 @@ class ChannelForm(forms.ModelForm):
         data = super().clean()
         if data.get("kind") in (Channel.Kind.WEBHOOK, Channel.Kind.SLACK):
             try:
-                check_url(data.get("url", ""))
+                check_target(data.get("url", ""))
             except ValueError as exc:
                 self.add_error("url", str(exc))
         elif data.get("kind") == Channel.Kind.EMAIL and not data.get("emails"):

@@ -22,7 +22,7 @@ from alerts.evaluation import (FINGERPRINT, Observation, condition_met, conditio
 from alerts.links import explorer_url
 from alerts.models import Channel, Delivery, Event, Rule, SeenValue, new_secret
 from alerts.notify import send, test_message
-from alerts.outbound import DeliveryError, check_url
+from alerts.outbound import DeliveryError, ForbiddenTarget, check_target, check_url
 from devlogs.errors import ApiError
 from devlogs.openapi import errors
 from logs.facets import UnknownFacet, facet_field
@@ -72,7 +72,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         url = attrs.get("url", getattr(self.instance, "url", ""))
         if kind in (Channel.Kind.WEBHOOK, Channel.Kind.SLACK):
             try:
-                check_url(url)
+                check_target(url)
             except ValueError as exc:
                 raise serializers.ValidationError({"url": str(exc)}) from None
             attrs["emails"] = []
@@ -188,13 +188,15 @@ class ChannelTest(_Channels, APIView):
 
     @extend_schema(request=None, responses={200: inline_serializer("ChannelTestResult", {
         "ok": serializers.BooleanField(), "status": serializers.IntegerField(allow_null=True)}),
-        **errors(403, 404, 502)})
+        **errors(400, 403, 404, 502)})
     def post(self, request, pk: int):
         channel = self.get_queryset().filter(pk=pk).first()
         if channel is None:
             raise ApiError(404, "not_found", "No such channel in this tenant.")
         try:
             status = send(channel, test_message(channel.tenant))
+        except ForbiddenTarget as exc:
+            raise ApiError(400, "forbidden_target", str(exc), field="url") from None
         except DeliveryError as exc:
             raise ApiError(502, "delivery_failed", str(exc), field="url" if channel.url else "emails") from None
         return Response({"ok": True, "status": status})

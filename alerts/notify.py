@@ -15,7 +15,7 @@ from django.utils import timezone
 from alerts.links import explorer_url
 from alerts.models import Channel, Delivery, Event, Rule
 from alerts.outbound import DeliveryError, post
-from alerts.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from alerts.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, standard_headers
 from logs.entries import iso
 
 USER_AGENT = "devlogs-alerts/1"
@@ -103,7 +103,8 @@ def send(channel: Channel, data: dict) -> int | None:
         return post(channel.url, body, {
             "Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Devlogs-Event": data["type"],
             "X-Devlogs-Delivery": data["delivery"], TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign(channel.secret, timestamp, body)})
+            SIGNATURE_HEADER: sign(channel.secret, timestamp, body),
+            **standard_headers(channel.secret, data["delivery"], timestamp, body)})
     if channel.kind == Channel.Kind.SLACK:
         return post(channel.url, orjson.dumps(slack(data)),
                     {"Content-Type": "application/json", "User-Agent": USER_AGENT})

@@ -2,13 +2,18 @@
 
 Such a URL is a request the server makes on a user's behalf (SSRF): only http and https, bounded
 connect and read timeouts, redirects never followed (a 3xx is a failed delivery: a redirect could
-lead anywhere, including to an internal host), at most a few KB of the answer read. With
-DEVLOGS_ALERT_BLOCK_PRIVATE_ADDRESSES every address the name resolves to must be public, and the
-connection goes to the address that was checked, so a second DNS answer cannot swap it (rebinding).
+lead anywhere, including to an internal host), at most a few KB of the answer read and none of
+it repeated to the user (the channel test and `last_error` say the status, never the body: that
+would let a tenant read internal pages). Every address the name resolves to must be public —
+not loopback, private, link-local (cloud metadata), unique-local, multicast, unspecified or
+reserved, IPv4 or IPv6, IPv4-mapped or embedded included — unless an operator allowlisted it
+(DEVLOGS_ALERT_ALLOWED_TARGETS: CIDRs and host names), and the connection goes to the address
+that was checked, so a second DNS answer cannot swap it (rebinding).
 """
 
 import ipaddress
 import socket
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import urllib3
@@ -46,24 +51,84 @@ def check_url(url: str):
     return parts
 
 
+class ForbiddenTarget(DeliveryError):
+    """The URL leads to an address the server must not reach on a tenant's behalf."""
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip):
+    if ip.version != 6:
+        return None
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.ip_address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _allowed_networks() -> list:
+    networks = []
+    for item in settings.DEVLOGS_ALERT_ALLOWED_TARGETS:
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            pass  # a host name, matched by name
+    return networks
+
+
 def _forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+    if any(ip in network for network in _allowed_networks()):
+        return False
+    for candidate in (ip, _embedded_ipv4(ip)):
+        if candidate is not None and (not candidate.is_global or candidate.is_multicast):
+            return True
+    return False
+
+
+def _host_allowed(host: str) -> bool:
+    names = {item.lower().rstrip(".") for item in settings.DEVLOGS_ALERT_ALLOWED_TARGETS}
+    return host.lower().rstrip(".") in names
+
+
+def _refusal(host: str, address: str) -> str:
+    return (f"{host} resolves to {address}, a loopback, private, link-local or reserved address; the "
+            "server does not send notifications there unless an operator allows it "
+            "(DEVLOGS_ALERT_ALLOWED_TARGETS)")
+
+
+def check_target(url: str) -> None:
+    """At create and update: ValueError when the URL is malformed or its host is a forbidden address.
+
+    A name that does not resolve now is let through (it may later); every delivery checks again.
+    """
+    parts = check_url(url)
+    if _host_allowed(parts.hostname):
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return
+    for info in infos:
+        if _forbidden(info[4][0]):
+            raise ValueError(_refusal(parts.hostname, info[4][0]))
 
 
 def public_address(host: str, port: int) -> str:
     """The address to connect to, after checking every address the host resolves to."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise DeliveryError(f"cannot resolve {host}: {exc.strerror}") from None
+    except (socket.gaierror, UnicodeError) as exc:
+        raise DeliveryError(f"cannot resolve {host}: {getattr(exc, 'strerror', None) or exc}") from None
     addresses = [info[4][0] for info in infos]
-    blocked = [a for a in addresses if _forbidden(a)]
-    if blocked:
-        raise DeliveryError(f"{host} resolves to {blocked[0]}, a private or reserved address, and "
-                            "DEVLOGS_ALERT_BLOCK_PRIVATE_ADDRESSES forbids those")
+    if not _host_allowed(host):
+        blocked = [a for a in addresses if _forbidden(a)]
+        if blocked:
+            raise ForbiddenTarget(_refusal(host, blocked[0]))
     return addresses[0]
 
 
@@ -75,7 +140,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
         raise DeliveryError(str(exc)) from None
     https = parts.scheme == "https"
     host, port = parts.hostname, parts.port or (443 if https else 80)
-    connect_to = public_address(host, port) if settings.DEVLOGS_ALERT_BLOCK_PRIVATE_ADDRESSES else host
+    connect_to = public_address(host, port)
     seconds = settings.DEVLOGS_ALERT_HTTP_TIMEOUT_SECONDS
     options = {"timeout": urllib3.Timeout(connect=seconds, read=seconds), "retries": False, "maxsize": 1}
     if https:
@@ -94,14 +159,20 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
         raise DeliveryError(f"could not deliver to {host}: {_reason(exc)}") from None
     finally:
         pool.close()
+    del answer  # read (so the connection ends cleanly) but never shown: see the module's docstring
     if 300 <= response.status < 400:
-        raise DeliveryError(f"{host} answered {response.status} (a redirect to "
-                            f"{response.headers.get('Location', '?')[:200]}); redirects are not followed, "
-                            "so give the final URL", response.status)
+        raise DeliveryError(f"{host} answered HTTP {_status(response.status)}, a redirect; redirects are not "
+                            "followed, so give the final URL", response.status)
     if not 200 <= response.status < 300:
-        raise DeliveryError(f"{host} answered HTTP {response.status}: "
-                            f"{answer.decode('utf-8', 'replace')[:300]}", response.status)
+        raise DeliveryError(f"{host} answered HTTP {_status(response.status)}", response.status)
     return response.status
+
+
+def _status(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)
 
 
 def _reason(exc: Exception) -> str:

@@ -1,9 +1,14 @@
-"""Webhook signatures: HMAC-SHA256 over "<timestamp>.<raw body>" with the channel's secret.
+"""Webhook signatures, two of them on every delivery.
 
-The timestamp is signed too, so a receiver that rejects old timestamps (verify's `tolerance`)
-cannot be fed a captured request again later: changing the timestamp breaks the signature.
+Our own (`X-Devlogs-Signature`, kept for receivers written against it): HMAC-SHA256 over
+"<timestamp>.<raw body>" with the channel's secret. The Standard Webhooks one (`webhook-id`,
+`webhook-timestamp`, `webhook-signature: v1,<base64>`): HMAC-SHA256 over "<id>.<timestamp>.<raw
+body>", keyed with the secret's UTF-8 bytes, so its libraries verify it given the secret as bytes
+(or as "whsec_" + base64 of them). Either way the timestamp is signed too, so a receiver that
+rejects old timestamps cannot be fed a captured request again later.
 """
 
+import base64
 import hashlib
 import hmac
 import time
@@ -15,6 +20,12 @@ TIMESTAMP_HEADER = "X-Devlogs-Timestamp"
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def standard_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+    return {"webhook-id": message_id, "webhook-timestamp": str(timestamp), "webhook-signature": f"v1,{digest}"}
 
 
 def verify(secret: str, body: bytes, timestamp: str, signature: str, *, tolerance: int = 300,

@@ -408,8 +408,9 @@ DEVLOGS_ALERT_HTTP_TIMEOUT_SECONDS = env_float("DEVLOGS_ALERT_HTTP_TIMEOUT_SECON
 DEVLOGS_ALERT_MAX_ATTEMPTS = env_int("DEVLOGS_ALERT_MAX_ATTEMPTS", 8, minimum=1)
 DEVLOGS_ALERT_RETRY_BASE_SECONDS = env_float("DEVLOGS_ALERT_RETRY_BASE_SECONDS", 10.0, minimum=0.1)
 DEVLOGS_ALERT_RETRY_MAX_SECONDS = env_float("DEVLOGS_ALERT_RETRY_MAX_SECONDS", 3600.0, minimum=1)
-# Refuse webhook targets on private, loopback and link-local addresses (off: self-hosters alert internal hosts).
-DEVLOGS_ALERT_BLOCK_PRIVATE_ADDRESSES = env_bool("DEVLOGS_ALERT_BLOCK_PRIVATE_ADDRESSES", False)
+# Webhook and Slack targets on loopback, private, link-local and reserved addresses are refused;
+# these CIDRs and host names are let through (an internal receiver an operator trusts).
+DEVLOGS_ALERT_ALLOWED_TARGETS = env_list("DEVLOGS_ALERT_ALLOWED_TARGETS", [])
 DEVLOGS_ALERT_SEEN_VALUES_MAX = env_int("DEVLOGS_ALERT_SEEN_VALUES_MAX", 10_000, minimum=1000)
 
 # Email notifications go through Django's email backend.

@@ -28,11 +28,23 @@ def _csv_header() -> bytes:
     return buffer.getvalue().encode()
 
 
+# A spreadsheet evaluates a cell that starts with one of these as a formula (=HYPERLINK(...) in a
+# log line would become a link, or worse): OWASP's rule is to make such a cell plain text with a
+# leading single quote. The NDJSON export stays exact.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(entries: list[dict]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for entry in entries:
-        writer.writerow([orjson.dumps(entry["attributes"]).decode() if column == "attributes" else entry[column]
+        writer.writerow([_cell(orjson.dumps(entry["attributes"]).decode() if column == "attributes" else entry[column])
                          for column in CSV_COLUMNS])
     return buffer.getvalue().encode()
 

@@ -32,7 +32,7 @@ MINUTE = timedelta(minutes=1)
 def alert_settings(settings):
     settings.DEVLOGS_ALERT_DELAY_SECONDS = 30
     settings.DEVLOGS_PUBLIC_URL = "http://127.0.0.1:8000"
-    settings.DEVLOGS_ALERT_BLOCK_PRIVATE_ADDRESSES = False
+    settings.DEVLOGS_ALERT_ALLOWED_TARGETS = ["127.0.0.1/32"]  # the tests' receiver; nothing else inside
     settings.DEVLOGS_ALERT_RETRY_BASE_SECONDS = 10
     settings.DEVLOGS_ALERT_MAX_ATTEMPTS = 8
 
@@ -49,6 +49,7 @@ class Receiver:
     def __init__(self):
         self.requests: list[dict] = []
         self.answers: list[tuple[int, dict]] = []
+        self.answer_body = b"ok"
         self.lock = threading.Lock()
         self.url = ""
 
@@ -75,9 +76,9 @@ def receiver():
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", str(len(rec.answer_body)))
             self.end_headers()
-            self.wfile.write(b"ok")
+            self.wfile.write(rec.answer_body)
 
         def log_message(self, *args):
             pass
@@ -295,17 +296,57 @@ def test_redirects_are_not_followed(client, people, send, receiver):
     assert len(receiver.requests) == 1
 
 
-def test_private_addresses_can_be_forbidden(client, people, send, receiver, settings):
-    settings.DEVLOGS_ALERT_BLOCK_PRIVATE_ADDRESSES = True
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:9/", "http://localhost/", "http://10.1.2.3/", "http://192.168.0.1/", "http://169.254.169.254/",
+    "http://0.0.0.0/", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://[fd00::1]/", "http://[fe80::1]/",
+    "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:a00:1::]/", "http://224.0.0.1/", "https://100.64.0.1/"])
+def test_targets_inside_are_refused_by_default(client, people, settings, url):
+    settings.DEVLOGS_ALERT_ALLOWED_TARGETS = []
+    response = as_person(client, people["admin"]).post("/api/v1/alerts/channels",
+                                                       {"name": "ops", "kind": "webhook", "url": url}, format="json")
+    body = assert_error(response, 400, "invalid", "url")
+    assert "DEVLOGS_ALERT_ALLOWED_TARGETS" in body["error"]["message"]
+
+
+def test_a_target_inside_is_refused_at_delivery_and_on_test_too(client, people, send, receiver, settings):
+    """Allowed when the channel was made, then no longer (or a name that now resolves inside)."""
     send(payment_failures(12))
     hook = make_channel(client, people, name="ops", kind="webhook", url=receiver.url.replace("127.0.0.1", "localhost"))
     make_rule(client, people, name="Payments failing", query="payment", threshold=10, channels=[hook["id"]])
+    settings.DEVLOGS_ALERT_ALLOWED_TARGETS = []
 
     run_once(BASE)
-
     delivery = Delivery.objects.get()
-    assert "private or reserved address" in delivery.last_error
+    assert "private, link-local or reserved address" in delivery.last_error
+    assert_error(as_person(client, people["admin"]).post(f"/api/v1/alerts/channels/{hook['id']}/test"),
+                 400, "forbidden_target", "url")
     assert receiver.requests == []
+
+
+def test_an_allowlisted_host_name_is_reached(client, people, receiver, settings):
+    settings.DEVLOGS_ALERT_ALLOWED_TARGETS = ["LocalHost"]
+    hook = make_channel(client, people, name="ops", kind="webhook", url=receiver.url.replace("127.0.0.1", "localhost"))
+    assert as_person(client, people["admin"]).post(f"/api/v1/alerts/channels/{hook['id']}/test").json()["ok"]
+    assert len(receiver.requests) == 1
+
+
+def test_what_a_target_answers_is_never_shown(client, people, send, receiver):
+    """A tenant must not read an internal page through the channel test or last_error."""
+    receiver.answer_body = b"<html>internal admin: db password hunter2</html>"
+    hook = make_channel(client, people, name="ops", kind="webhook", url=receiver.url)
+    receiver.answer_next(500, 302, headers={"Location": "http://10.0.0.5/internal?token=hunter2"})
+    failed = as_person(client, people["admin"]).post(f"/api/v1/alerts/channels/{hook['id']}/test")
+    body = assert_error(failed, 502, "delivery_failed", "url")
+    assert "HTTP 500 Internal Server Error" in body["error"]["message"] and "hunter2" not in failed.content.decode()
+    redirected = as_person(client, people["admin"]).post(f"/api/v1/alerts/channels/{hook['id']}/test")
+    assert "redirect" in redirected.json()["error"]["message"] and b"hunter2" not in redirected.content
+
+    receiver.answer_next(500)
+    send(payment_failures(12))
+    make_rule(client, people, name="Payments failing", query="payment", threshold=10, channels=[hook["id"]])
+    run_once(BASE)
+    delivery = Delivery.objects.get()
+    assert "HTTP 500" in delivery.last_error and "hunter2" not in delivery.last_error
 
 
 # --- absence and new values ---------------------------------------------------------------------------
@@ -412,6 +453,22 @@ def test_email_and_slack_channels_carry_the_rule_count_samples_and_link(client, 
     assert "X-Devlogs-Signature" not in receiver.requests[0]["headers"]
 
 
+def test_deliveries_verify_with_the_standard_webhooks_library(client, people, receiver):
+    from standardwebhooks import Webhook
+
+    hook = make_channel(client, people, name="ops", kind="webhook", url=receiver.url)
+    as_person(client, people["admin"]).post(f"/api/v1/alerts/channels/{hook['id']}/test")
+    [request] = receiver.requests
+    headers = {name.lower(): value for name, value in request["headers"].items()}
+    assert Webhook(hook["secret"].encode()).verify(request["body"], headers)["type"] == "alert.test"
+    assert headers["webhook-id"] == headers["x-devlogs-delivery"]
+    forged = {**headers, "webhook-timestamp": str(int(headers["webhook-timestamp"]) - 1)}
+    with pytest.raises(Exception, match="(?i)signature"):
+        Webhook(hook["secret"].encode()).verify(request["body"], forged)
+    with pytest.raises(Exception, match="(?i)signature"):
+        Webhook(b"another secret, not the channel's").verify(request["body"], headers)
+
+
 def test_the_test_endpoint_reaches_the_channel_or_says_why_not(client, people, receiver):
     hook = make_channel(client, people, name="ops", kind="webhook", url=receiver.url)
     assert client.post(f"/api/v1/alerts/channels/{hook['id']}/test").json() == {"ok": True, "status": 200}
@@ -493,7 +550,7 @@ def test_run_alerts_process_delivers_a_firing_once_and_stops_on_sigterm(tmp_path
     log_path = tmp_path / "run_alerts.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(manage("run_alerts", "--tick", "0.2"), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                env=child_env(tmp_path, DEVLOGS_ALERT_DELAY_SECONDS="0"))
+                                env=child_env(tmp_path, DEVLOGS_ALERT_DELAY_SECONDS="0", DEVLOGS_ALERT_ALLOWED_TARGETS="127.0.0.1/32"))
     try:
         wait_for(lambda: len(receiver.requests) >= 1, timeout=60, what="the webhook")
         first = Rule.objects.get(pk=rule.pk).last_evaluated_at
@@ -632,7 +689,7 @@ def test_the_embedded_server_evaluates_rules_and_notifies_by_itself(transactiona
     rule = Rule.objects.create(tenant=tenant, name="Payments", query="payment declined", threshold=1,
                                window_seconds=3600, interval_seconds=10)
     rule.channels.add(channel)
-    with running_server(tmp_path, DEVLOGS_ALERTS_IN_SERVER="1", DEVLOGS_ALERT_DELAY_SECONDS="0",
+    with running_server(tmp_path, DEVLOGS_ALERTS_IN_SERVER="1", DEVLOGS_ALERT_DELAY_SECONDS="0", DEVLOGS_ALERT_ALLOWED_TARGETS="127.0.0.1/32",
                         DEVLOGS_ALERT_TICK_SECONDS="0.2") as address:
         status, body, _ = http_post_logs(address, raw, [{"message": f"payment declined {i}", "level": "error"}
                                                         for i in range(3)])

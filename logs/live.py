@@ -64,6 +64,13 @@ def _no_socket_here() -> bool:
     return _server_loop is None or _server_loop.is_closed()
 
 
+def send_to_group(group: str, message: dict) -> None:
+    """One message to a live-tail group, from sync code (the processor, signal handlers)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        _send(layer, group, message)
+
+
 def _send(layer, group: str, message: dict) -> None:
     if isinstance(layer, InMemoryChannelLayer):
         loop = _server_loop

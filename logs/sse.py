@@ -5,6 +5,10 @@ SSE has no way for the client to acknowledge, so each stream is capped instead: 
 SSE_MAX_LINES_PER_SECOND lines a second (the rest are reported in a "skipped" event) and
 SSE_MAX_SECONDS per connection (EventSource reconnects by itself). A WebSocket with acks is
 the better choice for a firehose.
+
+Like the socket, a stream asks again whether its caller may still read, every
+ACCESS_RECHECK_SECONDS and when told that access changed: when not, it sends an `access_ended`
+event ({"code": 401 or 403, "message"}) and ends, before any further line.
 """
 
 import asyncio
@@ -17,9 +21,11 @@ from django.http import StreamingHttpResponse
 
 from accounts.authentication import raw_key_from_headers
 from accounts.keys import InvalidKey, authenticate_key
-from accounts.scoping import caller_for_key, caller_for_user
+from accounts.scoping import ENDED_CREDENTIALS, access_ended, caller_for_key, caller_for_user
 from devlogs import metrics
 from devlogs.errors import ApiError, json_error
+from logs.access_watch import MESSAGE_TYPE as ACCESS_CHANGED
+from logs.consumers import ACCESS_RECHECK_SECONDS
 from logs.live import remember_server_loop, tenant_group
 from logs.querylang import matches
 from logs.search import search_from_params
@@ -56,7 +62,8 @@ async def stream_view(request):
         return json_error(exc.status_code, exc.code, exc.message, exc.field)
     except Exception as exc:  # PermissionDenied from caller_for_user
         return json_error(403, "permission_denied", str(getattr(exc, "detail", exc)))
-    response = StreamingHttpResponse(_events(search, tenant_group(caller.tenant.id)),
+    session_key = request.session.session_key if caller.key is None else None
+    response = StreamingHttpResponse(_events(search, tenant_group(caller.tenant.id), caller, session_key),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
@@ -67,21 +74,34 @@ def _event(kind: str, data) -> bytes:
     return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-async def _events(search, group: str):
+async def _events(search, group: str, caller, session_key: str | None):
     layer = get_channel_layer()
     remember_server_loop()
     channel = await layer.new_channel()
     await layer.group_add(group, channel)
     started = time.monotonic()
     window_start, sent_in_window, skipped = started, 0, 0
+    checked_at, beat_at = started, started
     metrics.LIVE_CLIENTS.labels("sse").inc()
     try:
         yield b"retry: 2000\n: connected\n\n"
         while time.monotonic() - started < SSE_MAX_SECONDS:
             try:
-                message = await asyncio.wait_for(layer.receive(channel), timeout=HEARTBEAT_SECONDS)
+                message = await asyncio.wait_for(layer.receive(channel), timeout=ACCESS_RECHECK_SECONDS)
             except asyncio.TimeoutError:
-                yield b": heartbeat\n\n"
+                message = None
+            now = time.monotonic()
+            if message is None or message.get("type") == ACCESS_CHANGED or now - checked_at >= ACCESS_RECHECK_SECONDS:
+                checked_at = now
+                ended = await database_sync_to_async(access_ended)(caller, session_key)
+                if ended is not None:
+                    code = 401 if ended[0] == ENDED_CREDENTIALS else 403
+                    yield _event("access_ended", {"code": code, "message": ended[1]})
+                    return
+            if message is None:
+                if now - beat_at >= HEARTBEAT_SECONDS:
+                    beat_at = now
+                    yield b": heartbeat\n\n"
                 continue
             entries = [e for e in message.get("entries", ()) if matches(search.node, e) and matches(search.extra, e)]
             if not entries:

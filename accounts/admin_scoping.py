@@ -33,8 +33,39 @@ def owned_tenant_ids(user) -> set[int] | None:
     return set(Membership.objects.filter(user=user, role=Role.OWNER).values_list("tenant_id", flat=True))
 
 
+def _scoped_related(related, tenants: set[int]):
+    """The rows of a related model that belong to these tenants (None: not tenant-owned)."""
+    if related is Tenant:
+        return Tenant.objects.filter(pk__in=tenants)
+    names = {field.name for field in related._meta.get_fields()}
+    if "tenant" in names:
+        return related._default_manager.filter(tenant__in=tenants)
+    if "app" in names:
+        return related._default_manager.filter(app__tenant__in=tenants)
+    return None
+
+
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """"By tenant" (or by app, channel, …) offering only the tenants the person manages: the
+    plain filter lists every row of the related model, other tenants' names included."""
+
+    def field_choices(self, field, request, model_admin):
+        tenants = managed_tenant_ids(request.user)
+        if tenants is None:
+            return super().field_choices(field, request, model_admin)
+        scoped = _scoped_related(field.related_model, tenants)
+        if scoped is None:
+            return super().field_choices(field, request, model_admin)
+        pk = field.target_field.attname if hasattr(field, "target_field") else "pk"
+        return [(getattr(row, pk), str(row)) for row in scoped]
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose rows belong to a tenant through `tenant_path` (e.g. "app__tenant")."""
+    """A ModelAdmin whose rows belong to a tenant through `tenant_path` (e.g. "app__tenant").
+
+    Every tenant-owned admin is one of these: list, change page, filters, search, actions,
+    autocomplete and foreign-key or many-to-many choices show a tenant admin only their tenants.
+    """
 
     tenant_path = "tenant"
     tenant_admins_may_add = True
@@ -87,17 +118,44 @@ class TenantScopedAdmin(admin.ModelAdmin):
             return super().has_delete_permission(request, obj)
         return self.tenant_admins_may_delete and self.has_module_permission(request) and self._in_scope(request, obj)
 
+    def get_list_filter(self, request):
+        # Related-object filters offer only the person's tenants' rows.
+        scoped = []
+        for entry in super().get_list_filter(request):
+            path = entry[0] if isinstance(entry, (tuple, list)) else entry
+            if isinstance(path, str) and self._is_relation(path):
+                entry = (path, ScopedRelatedFilter)
+            scoped.append(entry)
+        return scoped
+
+    def _is_relation(self, path: str) -> bool:
+        model = self.model
+        field = None
+        for part in path.split("__"):
+            try:
+                field = model._meta.get_field(part)
+            except Exception:
+                return False
+            model = field.related_model
+            if model is None:
+                return False
+        return field is not None and field.is_relation
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         tenants = self._tenants(request)
         if tenants is not None:
-            related = db_field.related_model
-            if related is Tenant:
-                kwargs["queryset"] = Tenant.objects.filter(pk__in=tenants)
-            elif hasattr(related, "tenant"):
-                kwargs["queryset"] = related._default_manager.filter(tenant__in=tenants)
-            elif hasattr(related, "app"):
-                kwargs["queryset"] = related._default_manager.filter(app__tenant__in=tenants)
+            scoped = _scoped_related(db_field.related_model, tenants)
+            if scoped is not None:
+                kwargs["queryset"] = scoped
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        tenants = self._tenants(request)
+        if tenants is not None:
+            scoped = _scoped_related(db_field.related_model, tenants)
+            if scoped is not None:
+                kwargs["queryset"] = scoped
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # The form's choices are scoped already; this refuses a forged POST all the same.

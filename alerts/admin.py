@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
+from accounts.admin_scoping import TenantScopedAdmin
 from alerts.evaluation import stand_down
 from alerts.models import Channel, Delivery, Event, Rule
 from alerts.outbound import check_target
@@ -48,7 +49,7 @@ class RuleForm(forms.ModelForm):
 
 
 class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, *args):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -56,7 +57,7 @@ class ReadOnly(admin.ModelAdmin):
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(TenantScopedAdmin):
     form = ChannelForm
     list_display = ["name", "tenant", "kind", "enabled", "created_at"]
     list_filter = [("tenant", admin.RelatedOnlyFieldListFilter), "kind", "enabled"]
@@ -66,7 +67,7 @@ class ChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rule)
-class RuleAdmin(admin.ModelAdmin):
+class RuleAdmin(TenantScopedAdmin):
     form = RuleForm
     list_display = ["name", "tenant", "kind", "state", "enabled", "muted_until", "last_count", "last_evaluated_at"]
     list_filter = [("tenant", admin.RelatedOnlyFieldListFilter), "kind", "state", "enabled"]
@@ -82,7 +83,7 @@ class RuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnly):
+class EventAdmin(ReadOnly, TenantScopedAdmin):
     list_display = ["at", "rule", "tenant", "previous_state", "state", "count", "muted"]
     list_filter = [("tenant", admin.RelatedOnlyFieldListFilter), "state", "muted"]
     search_fields = ["rule__name"]
@@ -91,7 +92,8 @@ class EventAdmin(ReadOnly):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnly):
+class DeliveryAdmin(ReadOnly, TenantScopedAdmin):
+    tenant_path = "channel__tenant"
     list_display = ["created_at", "kind", "channel", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
     list_filter = ["status", "kind", ("channel__tenant", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["idempotency_key", "channel__name"]

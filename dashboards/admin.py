@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from accounts.admin_scoping import TenantScopedAdmin
 from dashboards.models import Dashboard, Widget
 
 
@@ -12,7 +13,7 @@ class WidgetInline(admin.TabularInline):
 
 
 @admin.register(Dashboard)
-class DashboardAdmin(admin.ModelAdmin):
+class DashboardAdmin(TenantScopedAdmin):
     list_display = ["name", "tenant", "uid", "created_by", "updated_at"]
     list_filter = [("tenant", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "tenant__slug"]

@@ -1,8 +1,8 @@
 """Prometheus metrics for every role (docs/operations.md lists them; deploy/grafana has a dashboard).
 
 One registry per process. The web role serves it at /metrics; processors, alert workers and
-syslog listeners serve it on their health port. Labels are bounded: tenants are few (slugs),
-reasons are our error codes, partitions are the topic's.
+syslog listeners serve it on their health port. Labels are bounded: tenants are few, and named
+by id, never by slug or name; reasons are our error codes, partitions are the topic's.
 """
 
 import hmac
@@ -46,9 +46,13 @@ def exposition() -> tuple[bytes, str]:
 
 
 def metrics_view(request):
-    """GET /metrics. With DEVLOGS_METRICS_TOKEN set, only `Authorization: Bearer <token>` may scrape:
-    the figures name tenants."""
+    """GET /metrics. With DEVLOGS_METRICS_TOKEN set, only `Authorization: Bearer <token>` may scrape.
+    In production posture without a token the web role serves none: its port faces the world, while
+    the workers' health ports (which serve the same figures) are internal."""
     token = settings.DEVLOGS_METRICS_TOKEN
+    if not token and settings.DEVLOGS_PRODUCTION:
+        return HttpResponse("metrics on the web role need DEVLOGS_METRICS_TOKEN in production "
+                            "(docs/operations.md#metrics-metrics)\n", status=403, content_type="text/plain")
     if token:
         presented = request.headers.get("Authorization", "")
         if not hmac.compare_digest(presented.encode(), f"Bearer {token}".encode()):

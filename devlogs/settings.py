@@ -290,7 +290,17 @@ SPECTACULAR_SETTINGS = {
 
 # --- API keys -------------------------------------------------------------------
 # Keys are stored as HMAC-SHA256(pepper, key). Changing the pepper invalidates every key.
-DEVLOGS_API_KEY_PEPPER = env_str("DEVLOGS_API_KEY_PEPPER", "devlogs-api-key-v1")
+# The embedded mode keeps its built-in pepper (its keys and their hashes live on the same disk);
+# production must bring its own: a pepper everyone knows protects nothing.
+_BUILT_IN_PEPPER = "devlogs-api-key-v1"
+DEVLOGS_API_KEY_PEPPER = env_str("DEVLOGS_API_KEY_PEPPER", "" if _STRICT else _BUILT_IN_PEPPER)
+if _STRICT and not DEVLOGS_API_KEY_PEPPER:
+    raise ImproperlyConfigured("Set DEVLOGS_API_KEY_PEPPER to 32+ random characters in production "
+                               "(python -c 'import secrets; print(secrets.token_urlsafe(32))'); an install whose "
+                               f"keys were made with the built-in one sets it to {_BUILT_IN_PEPPER!r}: "
+                               "docs/configuration.md.")
+if _STRICT and DEVLOGS_API_KEY_PEPPER != _BUILT_IN_PEPPER and len(DEVLOGS_API_KEY_PEPPER) < 32:
+    raise ImproperlyConfigured("DEVLOGS_API_KEY_PEPPER is too short: use at least 32 random characters.")
 # last_used_at is written at most this often per key, not on every request.
 DEVLOGS_API_KEY_TOUCH_SECONDS = env_int("DEVLOGS_API_KEY_TOUCH_SECONDS", 60, minimum=0)
 

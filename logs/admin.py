@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.utils.functional import cached_property
 
+from accounts.admin_scoping import TenantScopedAdmin
 from accounts.audit import record
 from accounts.models import App, Tenant
 from logs.deletion import delete_in_batches
@@ -38,7 +39,8 @@ def delete_selected_entries(modeladmin, request, queryset):
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):
+class LogEntryAdmin(TenantScopedAdmin):
+    tenant_admins_may_add = False
     list_display = ["time", "tenant", "app", "level", "short_message", "service", "host"]
     # Tenant first (all tenants are listed, no scan of the log table), so every page uses the
     # (tenant, time, id) index; level is in the (tenant, level, time) index.
@@ -57,7 +59,11 @@ class LogEntryAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         # Always within one tenant: a cross-tenant newest-first page has no index to use at scale.
         if "tenant__id__exact" not in request.GET:
-            first = Tenant.objects.order_by("slug").values_list("id", flat=True).first()
+            tenants = Tenant.objects.order_by("slug")
+            managed = self._tenants(request)
+            if managed is not None:
+                tenants = tenants.filter(pk__in=managed)
+            first = tenants.values_list("id", flat=True).first()
             if first is not None:
                 query = request.GET.copy()
                 query["tenant__id__exact"] = str(first)

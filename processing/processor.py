@@ -74,6 +74,7 @@ class Processor:
         """Collect one batch (by size or time), store it, acknowledge it. Returns lines stored."""
         messages = self._collect()
         if not messages:
+            self._gauge_lag()  # an idle processor still says its lag is 0 (and a stuck one that it is not)
             return 0
         envelopes, good = self._decode(messages)
         write_started = time.monotonic()

@@ -26,6 +26,7 @@ VENV_BIN="$ROOT/.venv/bin"
 # docker-compose.yml refuses to resolve without these; any value will do for validation.
 export DEVLOGS_SECRET_KEY="${DEVLOGS_SECRET_KEY:-validation-only-validation-only-validation-only-0123}"
 export POSTGRES_PASSWORD="${POSTGRES_PASSWORD:-validation-only}"
+export DEVLOGS_API_KEY_PEPPER="${DEVLOGS_API_KEY_PEPPER:-validation-only-validation-only-0123}"
 
 missing() { echo "validate-deploy.sh: $1 not found; run scripts/validate-deploy.sh install" >&2; exit 3; }
 

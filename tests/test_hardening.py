@@ -16,14 +16,15 @@ STRONG_KEY = secrets.token_urlsafe(50)
 
 def run_manage(tmp_path, *args, **env):
     base = {k: v for k, v in os.environ.items()
-            if k not in {"SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DEVLOGS_PRODUCTION", "DATABASE_URL", "DEBUG"}}
+            if k not in {"SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DEVLOGS_PRODUCTION", "DATABASE_URL", "DEBUG",
+                         "DEVLOGS_API_KEY_PEPPER", "DEVLOGS_METRICS_TOKEN"}}
     base.update({"DEVLOGS_DATA_DIR": str(tmp_path / "data"), **env})
     return subprocess.run(manage(*args), cwd=ROOT, env=base, capture_output=True, text=True, timeout=120)
 
 
 def production_env(tmp_path, **extra):
     return {"DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "SECRET_KEY": STRONG_KEY,
-            "ALLOWED_HOSTS": "logs.example.com", **extra}
+            "ALLOWED_HOSTS": "logs.example.com", "DEVLOGS_API_KEY_PEPPER": secrets.token_urlsafe(32), **extra}
 
 
 def test_production_settings_pass_the_deploy_check(tmp_path):
@@ -35,8 +36,9 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 @pytest.mark.parametrize("drop, message", [
     ("SECRET_KEY", "Set SECRET_KEY"),
     ("ALLOWED_HOSTS", "Set ALLOWED_HOSTS"),
+    ("DEVLOGS_API_KEY_PEPPER", "Set DEVLOGS_API_KEY_PEPPER"),
 ])
-def test_production_refuses_to_start_without_secret_key_or_allowed_hosts(tmp_path, drop, message):
+def test_production_refuses_to_start_without_secret_key_allowed_hosts_or_pepper(tmp_path, drop, message):
     env = production_env(tmp_path)
     del env[drop]
     result = run_manage(tmp_path, "check", **env)
@@ -49,6 +51,13 @@ def test_a_weak_secret_key_is_refused_everywhere(tmp_path, weak):
     result = run_manage(tmp_path, "check", SECRET_KEY=weak)
     assert result.returncode != 0
     assert "too weak" in result.stderr
+
+
+def test_a_short_pepper_is_refused_and_the_old_built_in_one_only_when_named(tmp_path):
+    short = run_manage(tmp_path, "check", **production_env(tmp_path, DEVLOGS_API_KEY_PEPPER="REPLACE-ME"))
+    assert short.returncode != 0 and "DEVLOGS_API_KEY_PEPPER is too short" in short.stderr
+    legacy = run_manage(tmp_path, "check", **production_env(tmp_path, DEVLOGS_API_KEY_PEPPER="devlogs-api-key-v1"))
+    assert legacy.returncode == 0, legacy.stderr
 
 
 def test_a_database_of_its_own_means_production_unless_told_otherwise(tmp_path):

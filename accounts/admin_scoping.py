@@ -12,19 +12,8 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.audit import record
 from accounts.models import Membership, Role, Tenant
+from accounts.scoping import managed_tenant_ids, rows_of, tenant_path
 
-MANAGING_ROLES = (Role.OWNER, Role.ADMIN)
-
-
-def managed_tenant_ids(user) -> set[int] | None:
-    """The tenants this person may manage in admin; None means all (a superuser)."""
-    if user.is_superuser:
-        return None
-    cached = getattr(user, "_devlogs_managed_tenants", None)
-    if cached is None:
-        cached = set(Membership.objects.filter(user=user, role__in=MANAGING_ROLES).values_list("tenant_id", flat=True))
-        user._devlogs_managed_tenants = cached
-    return cached
 
 
 def owned_tenant_ids(user) -> set[int] | None:
@@ -35,14 +24,10 @@ def owned_tenant_ids(user) -> set[int] | None:
 
 def _scoped_related(related, tenants: set[int]):
     """The rows of a related model that belong to these tenants (None: not tenant-owned)."""
-    if related is Tenant:
-        return Tenant.objects.filter(pk__in=tenants)
-    names = {field.name for field in related._meta.get_fields()}
-    if "tenant" in names:
-        return related._default_manager.filter(tenant__in=tenants)
-    if "app" in names:
-        return related._default_manager.filter(app__tenant__in=tenants)
-    return None
+    try:
+        return rows_of(tenants, related)
+    except ValueError:
+        return None
 
 
 class ScopedRelatedFilter(admin.RelatedFieldListFilter):
@@ -67,16 +52,19 @@ class TenantScopedAdmin(admin.ModelAdmin):
     autocomplete and foreign-key or many-to-many choices show a tenant admin only their tenants.
     """
 
-    tenant_path = "tenant"
+    tenant_path: str | None = None  # found from the model (accounts.scoping.tenant_path) unless given
     tenant_admins_may_add = True
     tenant_admins_may_delete = True
 
     def _tenants(self, request):
         return managed_tenant_ids(request.user)
 
+    def _path(self) -> str:
+        return tenant_path(self.model) if self.tenant_path is None else self.tenant_path
+
     def _tenant_id_of(self, obj) -> int | None:
         value = obj
-        for part in self.tenant_path.split("__"):
+        for part in filter(None, self._path().split("__")):
             value = getattr(value, part, None)
             if value is None:
                 return None
@@ -91,8 +79,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
         tenants = self._tenants(request)
         if tenants is None:
             return queryset
-        lookup = "pk__in" if self.tenant_path == "" else f"{self.tenant_path}__in"
-        return queryset.filter(**{lookup: tenants})
+        return rows_of(tenants, queryset)
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff and (

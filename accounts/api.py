@@ -88,7 +88,7 @@ class KeysView(APIView):
         caller = caller_for_request(request)
         if not caller.has_role(MANAGERS):
             raise ApiError(403, "permission_denied", "Only the tenant's owners and admins see its keys.")
-        keys = ApiKey.objects.filter(app__tenant=caller.tenant).select_related("app", "rotated_from")
+        keys = caller.rows(ApiKey).select_related("app", "rotated_from")
         return Response({"results": [key_json(key) for key in keys]})
 
     @extend_schema(request=KeyCreateSerializer, responses={201: OBJECT, **errors(400, 403)})
@@ -116,7 +116,7 @@ class KeyRevokeView(APIView):
     @extend_schema(request=None, responses={200: OBJECT, **errors(403, 404)})
     def post(self, request, key_id: int):
         caller = caller_for_request(request)
-        key = ApiKey.objects.filter(app__tenant=caller.tenant, pk=key_id).select_related("app").first()
+        key = caller.rows(ApiKey).filter(pk=key_id).select_related("app").first()
         if key is None:
             raise ApiError(404, "not_found", "No such key in this tenant.")
         api_key_revoke(key=key)
@@ -136,7 +136,7 @@ class KeyRotateView(APIView):
         caller = caller_for_request(request)
         data = KeyRotateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        key = ApiKey.objects.filter(app__tenant=caller.tenant, pk=key_id).select_related("app").first()
+        key = caller.rows(ApiKey).filter(pk=key_id).select_related("app").first()
         if key is None:
             raise ApiError(404, "not_found", "No such key in this tenant.")
         try:

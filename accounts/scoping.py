@@ -1,8 +1,10 @@
 """Who is calling and which tenant they may see: the one place tenant scoping lives.
 
 Every view, export, live-tail socket and admin list asks `caller_for_request` (or
-`caller_for_user` / `caller_for_key`) and filters by `caller.tenant`; no view reads a
-tenant id from the request body or URL.
+`caller_for_user` / `caller_for_key`) and builds its querysets with `caller.rows(Model)`
+(`rows_of` for admin's tenant sets, `managed_tenant_ids`); no view reads a tenant id from the
+request body or URL. Long-lived sessions ask `access_ended` again. The log store scopes its
+own reads by tenant id (logs/search.py, logs/store/), from the caller it is given.
 """
 
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
 from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions, permissions
 
@@ -19,6 +22,44 @@ from accounts.client_certs import CertificateKey
 from accounts.models import ApiKey, App, Membership, Role, Tenant
 
 TENANT_HEADER = "X-Devlogs-Tenant"
+
+
+def tenant_path(model) -> str:
+    """The lookup from a tenant-owned model to its tenant: "tenant", "app__tenant",
+    "channel__tenant", "" for Tenant itself. ValueError for a model no tenant owns."""
+    if model is Tenant:
+        return ""
+    # Forward foreign keys and one-to-one fields (model._meta.fields holds no many-to-many).
+    paths = [([field.name], field.related_model) for field in model._meta.fields
+             if field.is_relation and field.related_model is not None]
+    for _ in range(3):  # breadth first: the shortest way wins (Event has tenant and rule__tenant)
+        for names, related in paths:
+            if related is Tenant:
+                return "__".join(names)
+        paths = [(names + [field.name], field.related_model) for names, related in paths
+                 for field in related._meta.fields if field.is_relation and field.related_model is not None]
+    raise ValueError(f"{model.__name__} belongs to no tenant")
+
+
+def rows_of(tenant_ids, model_or_queryset):
+    """The rows of a tenant-owned model (or queryset) that belong to these tenants: every
+    tenant-owned queryset of the API, admin and live tail is built here."""
+    queryset = model_or_queryset if isinstance(model_or_queryset, QuerySet) else \
+        model_or_queryset._default_manager.all()
+    path = tenant_path(queryset.model)
+    ids = [tenant_ids] if isinstance(tenant_ids, int) else list(tenant_ids)
+    return queryset.filter(**{f"{path}__in" if path else "pk__in": ids})
+
+
+def managed_tenant_ids(user) -> set[int] | None:
+    """The tenants this person may manage in Django admin (owner or admin); None means all (a superuser)."""
+    if user.is_superuser:
+        return None
+    cached = getattr(user, "_devlogs_managed_tenants", None)
+    if cached is None:
+        cached = set(Membership.objects.filter(user=user, role__in=MANAGERS).values_list("tenant_id", flat=True))
+        user._devlogs_managed_tenants = cached
+    return cached
 
 
 def app_slugs(tenant_id: int) -> dict[int, str]:
@@ -39,8 +80,12 @@ class Caller:
         # People: every role reads; ingest by session is not offered.
         return scope == "read" and self.role is not None
 
+    def rows(self, model_or_queryset):
+        """What of this model the caller's tenant owns (the one way views scope a queryset)."""
+        return rows_of(self.tenant.id, model_or_queryset)
+
     def apps(self):
-        return App.objects.filter(tenant=self.tenant)
+        return self.rows(App)
 
     def app_slugs(self) -> dict[int, str]:
         """app id → slug for the tenant's apps (entries carry ids; people read slugs)."""

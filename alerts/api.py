@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.audit import record
-from accounts.scoping import MANAGERS, WRITERS, HasRole, caller_for_request
+from accounts.scoping import MANAGERS, WRITERS, HasRole, caller_for_request, rows_of
 from alerts.evaluation import (FINGERPRINT, Observation, condition_met, condition_text, distinct_values, observe,
                                stand_down, window)
 from alerts.links import explorer_url
@@ -129,7 +129,7 @@ class _Channels(_TenantScoped):
     write_roles = MANAGERS
 
     def get_queryset(self):
-        return Channel.objects.filter(tenant=self.caller().tenant)
+        return self.caller().rows(Channel)
 
 
 @extend_schema_view(get=extend_schema(responses={200: ChannelSerializer(many=True), **errors(403)}),
@@ -228,7 +228,7 @@ class RuleSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         tenant = self.context.get("tenant")
         if tenant is not None:
-            self.fields["channels"].child_relation.queryset = Channel.objects.filter(tenant=tenant)
+            self.fields["channels"].child_relation.queryset = rows_of(tenant.id, Channel)
 
     def get_condition(self, rule) -> str:
         return condition_text(rule)
@@ -256,7 +256,7 @@ class _Rules(_TenantScoped):
     write_roles = WRITERS
 
     def get_queryset(self):
-        return Rule.objects.filter(tenant=self.caller().tenant).prefetch_related("channels")
+        return self.caller().rows(Rule).prefetch_related("channels")
 
 
 @extend_schema_view(get=extend_schema(responses={200: RuleSerializer(many=True), **errors(403)}),
@@ -334,7 +334,7 @@ class EventList(_TenantScoped, APIView):
                               **errors(400, 403)})
     def get(self, request):
         params = request.query_params
-        events = (Event.objects.filter(tenant=self.caller().tenant).select_related("rule", "tenant")
+        events = (self.caller().rows(Event).select_related("rule", "tenant")
                   .prefetch_related("deliveries__channel").order_by("-id"))
         if params.get("rule"):
             events = events.filter(rule_id=_number(params, "rule", 1, 2**63 - 1))

@@ -180,7 +180,7 @@ class _Scoped:
         return caller_for_request(self.request)
 
     def dashboards(self):
-        return Dashboard.objects.filter(tenant=self.caller().tenant).select_related("tenant")
+        return self.caller().rows(Dashboard).select_related("tenant")
 
     def dashboard(self, uid) -> Dashboard:
         dashboard = self.dashboards().filter(uid=uid).first()

@@ -84,7 +84,7 @@ class RedactionPolicyView(APIView):
         caller = caller_for_request(request)
         if not caller.has_role(MANAGERS):
             raise ApiError(403, "permission_denied", "Only the tenant's owners and admins see its redaction policy.")
-        policy = RedactionPolicy.objects.filter(tenant=caller.tenant).first() or RedactionPolicy(tenant=caller.tenant)
+        policy = caller.rows(RedactionPolicy).first() or RedactionPolicy(tenant=caller.tenant)
         return Response(policy_json(policy))
 
     @extend_schema(request=PolicySerializer, responses={200: PolicySerializer, **errors(400, 403, 409)})

@@ -35,7 +35,7 @@ class _Scoped:
     write_roles = WRITERS
 
     def get_queryset(self):
-        return SavedSearch.objects.filter(tenant=caller_for_request(self.request).tenant)
+        return caller_for_request(self.request).rows(SavedSearch)
 
     def perform_save(self, serializer, **extra):
         try:

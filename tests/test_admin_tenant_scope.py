@@ -33,7 +33,7 @@ def _owned_by_a_tenant(model, depth=0) -> bool:
         return True
     if depth > 2:
         return False
-    return any(field.is_relation and field.many_to_one and field.related_model is not None
+    return any(field.is_relation and field.related_model is not None
                and _owned_by_a_tenant(field.related_model, depth + 1) for field in model._meta.fields)
 
 
@@ -127,3 +127,18 @@ def test_the_tenant_filter_lists_only_the_managed_tenants(beta_staff, alpha_rows
         assert f"tenant__id__exact={gamma.id}" in response.content.decode()  # the filter is there, with gamma
         _never_alpha(response)
         assert f"tenant__id__exact={alpha_rows['tenant'].id}" not in response.content.decode()
+
+
+def test_every_tenant_owned_model_has_one_path_to_its_tenant():
+    from django.apps import apps
+
+    from accounts.scoping import rows_of, tenant_path
+
+    paths = {model.__name__: tenant_path(model) for model in apps.get_models() if _owned_by_a_tenant(model)}
+    assert paths["Tenant"] == "" and paths["ApiKey"] == "app__tenant" and paths["Widget"] == "dashboard__tenant"
+    assert paths["RedactionPolicy"] == "tenant" and paths["Delivery"] in ("channel__tenant", "event__tenant")
+    for model in apps.get_models():
+        if _owned_by_a_tenant(model):
+            assert str(rows_of({1, 2}, model).query)  # builds
+    with pytest.raises(ValueError):
+        tenant_path(get_user_model())

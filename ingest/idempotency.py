@@ -4,8 +4,11 @@ sends the same key, and the retry stores nothing new.
 The first request with a key records its receipt time. Every request with that key then gets
 the same event ids (UUIDv7 layout: that time, then bits derived from app, key and line index)
 and the same default time for lines without a timestamp, so the database's unique
-(event_id, time) index turns a repeated line into a no-op. A retry must send the same body.
-Keys are kept DEVLOGS_IDEMPOTENCY_HOURS (24 h); apply_retention forgets older ones.
+(event_id, time) index turns a repeated line into a no-op. A retry must send the same body: the
+first body's SHA-256 (decompressed) is kept, and a different body under the same key is refused
+with 422 `idempotency_key_reused` (Stripe's rule) — answering it with the first receipt would
+acknowledge lines that are never stored. Keys are kept DEVLOGS_IDEMPOTENCY_HOURS (24 h);
+apply_retention forgets older ones.
 """
 
 import hashlib
@@ -26,6 +29,10 @@ class InvalidIdempotencyKey(ValueError):
     pass
 
 
+class IdempotencyKeyReused(ValueError):
+    """The key came with a different body before."""
+
+
 def check_key(key: str) -> str:
     if not _VALID.match(key):
         raise InvalidIdempotencyKey("Idempotency-Key must be 1 to 200 visible ASCII characters.")
@@ -41,6 +48,16 @@ def first_receipt_ns(*, app_id: int, key: str, received_ns: int) -> int:
     except IntegrityError:  # a concurrent first request won the race
         row = IdempotencyKey.objects.get(app_id=app_id, key=key)
     return row.received_ns
+
+
+def check_same_body(*, app_id: int, key: str, body_sha256: str) -> None:
+    """Remember the first body's digest under this key; IdempotencyKeyReused for another body."""
+    # The first to set it wins, even against a concurrent first request with another body.
+    IdempotencyKey.objects.filter(app_id=app_id, key=key, body_sha256="").update(body_sha256=body_sha256)
+    stored = IdempotencyKey.objects.filter(app_id=app_id, key=key).values_list("body_sha256", flat=True).first()
+    if stored not in (None, body_sha256):
+        raise IdempotencyKeyReused("This Idempotency-Key was used with a different body; nothing was accepted. "
+                                   "Use a new key for new lines.")
 
 
 def event_ids(*, app_id: int, key: str, received_ns: int, count: int) -> list[str]:

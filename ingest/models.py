@@ -13,6 +13,8 @@ class IdempotencyKey(models.Model):
     app_id = models.BigIntegerField()
     key = models.CharField(max_length=200)
     received_ns = models.BigIntegerField(help_text="when the first request with this key arrived")
+    body_sha256 = models.CharField(max_length=64, blank=True, default="",
+                                   help_text="of the first request's decompressed body: a different body is refused")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -5,6 +5,7 @@ lines to queue and the per-line rejections. Whole-body problems raise BodyError 
 the HTTP status to answer.
 """
 
+import hashlib
 import zlib
 from dataclasses import dataclass, field
 
@@ -68,6 +69,7 @@ class ParsedBody:
     rejected: list[Rejection] = field(default_factory=list)
     truncated: int = 0
     size_bytes: int = 0  # decompressed body: what counts against the daily byte quota
+    content_sha256: str = ""  # of the decompressed body, when asked for (Idempotency-Key)
 
 
 # --- body ------------------------------------------------------------------------------
@@ -248,7 +250,7 @@ def normalise_line(record, *, received_ns: int, limits: Limits) -> tuple[dict, b
 
 
 def parse_body(body: bytes, *, content_type: str | None, content_encoding: str | None, received_ns: int,
-               limits: Limits) -> ParsedBody:
+               limits: Limits, digest: bool = False) -> ParsedBody:
     """The whole request: decompress, split, normalise each line."""
     if len(body) > limits.max_body_bytes:
         raise BodyError(413, "body_too_large", f"The body exceeds {limits.max_body_bytes} bytes.", "body")
@@ -261,7 +263,7 @@ def parse_body(body: bytes, *, content_type: str | None, content_encoding: str |
     if len(records) > limits.max_lines:
         raise BodyError(413, "too_many_lines",
                         f"The body holds {len(records)} lines; at most {limits.max_lines} per request.", "body")
-    parsed = ParsedBody(size_bytes=len(data))
+    parsed = ParsedBody(size_bytes=len(data), content_sha256=hashlib.sha256(data).hexdigest() if digest else "")
     for index, record in enumerate(records):
         try:
             line, truncated = normalise_line(record, received_ns=received_ns, limits=limits)

@@ -17,7 +17,8 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
 from devlogs.openapi import errors
 from ingest.accept import now_ns
-from ingest.idempotency import InvalidIdempotencyKey, check_key, event_ids, first_receipt_ns
+from ingest.idempotency import (IdempotencyKeyReused, InvalidIdempotencyKey, check_key, check_same_body, event_ids,
+                                first_receipt_ns)
 from ingest.parsing import BodyError, Limits, parse_body
 from ingest.submit import count_rejected_lines, submit_lines
 
@@ -58,7 +59,7 @@ class IngestView(APIView):
         responses={202: inline_serializer("Accepted", {
             "accepted": serializers.IntegerField(), "rejected_count": serializers.IntegerField(),
             "rejected": serializers.ListField(child=serializers.DictField()),
-            "truncated": serializers.IntegerField()}), **errors(400, 403, 413, 415, 429, 503)},
+            "truncated": serializers.IntegerField()}), **errors(400, 403, 413, 415, 422, 429, 503)},
         description="One JSON object, an array of objects, or NDJSON; gzip welcome. See docs/ingest.md.")
     def post(self, request):
         caller = caller_for_request(request)
@@ -75,9 +76,14 @@ class IngestView(APIView):
             body = read_body(request, limits.max_body_bytes)
             parsed = parse_body(body, content_type=request.headers.get("Content-Type"),
                                 content_encoding=request.headers.get("Content-Encoding"),
-                                received_ns=received_ns, limits=limits)
+                                received_ns=received_ns, limits=limits, digest=idempotency_key is not None)
         except BodyError as exc:
             raise ApiError(exc.status, exc.code, exc.message, field=exc.field) from None
+        if idempotency_key is not None:
+            try:
+                check_same_body(app_id=caller.key.app_id, key=idempotency_key, body_sha256=parsed.content_sha256)
+            except IdempotencyKeyReused as exc:
+                raise ApiError(422, "idempotency_key_reused", str(exc), field="Idempotency-Key") from None
         ids = None if idempotency_key is None else event_ids(
             app_id=caller.key.app_id, key=idempotency_key, received_ns=received_ns,
             count=len(parsed.lines) + len(parsed.rejected))

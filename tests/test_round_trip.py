@@ -159,6 +159,22 @@ def test_a_retried_request_with_an_idempotency_key_stores_nothing_new(client, ke
     assert all(r.status_code == 202 for r in unkeyed) and LogEntry.objects.count() == 12
 
 
+def test_an_idempotency_key_reused_with_another_body_is_refused_and_stores_nothing(client, key, queue, drain):
+    """Stripe's rule: answering the first receipt would acknowledge lines that are never stored."""
+    import gzip
+
+    first = [{"message": "first body"}]
+    assert post_logs(client, key, first, headers={"Idempotency-Key": "k"}).status_code == 202
+    other = post_logs(client, key, [{"message": "second body"}, {"message": "more"}], headers={"Idempotency-Key": "k"})
+    assert_error(other, 422, "idempotency_key_reused", "Idempotency-Key")
+    # The same body again, even compressed differently, is the retry it claims to be.
+    same = post_logs(client, key, gzip.compress(orjson.dumps(first)), encoding=None,
+                     headers={"Idempotency-Key": "k", "Content-Encoding": "gzip"})
+    assert same.status_code == 202
+    drain()
+    assert list(LogEntry.objects.values_list("message", flat=True)) == ["first body"]
+
+
 def test_a_bad_idempotency_key_is_refused(client, key, queue):
     assert_error(post_logs(client, key, {"message": "m"}, headers={"Idempotency-Key": "x" * 201}), 400,
                  "invalid_idempotency_key", "Idempotency-Key")

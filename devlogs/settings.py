@@ -318,6 +318,9 @@ DEVLOGS_MAX_MESSAGE_BYTES = env_int("DEVLOGS_MAX_MESSAGE_BYTES", 64 * 1024, mini
 # How long an Idempotency-Key is remembered (a retry later than this stores its lines again).
 DEVLOGS_IDEMPOTENCY_HOURS = env_int("DEVLOGS_IDEMPOTENCY_HOURS", 24, minimum=1)
 DEVLOGS_MAX_ATTRIBUTES_BYTES = env_int("DEVLOGS_MAX_ATTRIBUTES_BYTES", 64 * 1024, minimum=256)
+# Lines timestamped further ahead of the server's clock are refused (timestamp_in_future).
+DEVLOGS_MAX_FUTURE_SECONDS = env_int("DEVLOGS_MAX_FUTURE_SECONDS", 2 * 24 * 3600, minimum=0)
+DEVLOGS_MAX_ATTRIBUTES_DEPTH = env_int("DEVLOGS_MAX_ATTRIBUTES_DEPTH", 32, minimum=1)
 # How long an ingest process keeps a tenant's compiled redaction policy before re-reading it
 # (a save applies at once in the process that saved it; docs/redaction.md).
 DEVLOGS_REDACTION_CACHE_SECONDS = env_float("DEVLOGS_REDACTION_CACHE_SECONDS", 10.0, minimum=0.0)

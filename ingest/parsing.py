@@ -31,6 +31,10 @@ class Limits:
     max_lines: int = 10_000
     max_message_bytes: int = 64 * 1024
     max_attributes_bytes: int = 64 * 1024
+    # One window of timestamps for every store and protocol: from 1970 to this far past receipt
+    # (Loki refuses lines 10 minutes ahead by default, VictoriaLogs 2 days).
+    max_future_seconds: int = 2 * 24 * 3600
+    max_attributes_depth: int = 32  # objects and arrays inside attributes (Elasticsearch stops at 20)
 
 
 class BodyError(Exception):
@@ -191,6 +195,18 @@ def truncate_message(message: str, max_bytes: int) -> tuple[str, bool]:
     return head + marker, True
 
 
+def _deeper_than(value, limit: int) -> bool:
+    # Iterative: a hostile 100,000-deep body must not exhaust the stack here.
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = current.values() if isinstance(current, dict) else current
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def normalise_line(record, *, received_ns: int, limits: Limits) -> tuple[dict, bool]:
     """One raw record → (normalised line without event id, was the message truncated)."""
     if isinstance(record, LineError):
@@ -210,6 +226,12 @@ def normalise_line(record, *, received_ns: int, limits: Limits) -> tuple[dict, b
         ts = received_ns if raw_time is None else parse_timestamp(raw_time)
     except ValueError as exc:
         raise LineError("invalid_timestamp", str(exc), "timestamp") from None
+    if ts < 0:
+        raise LineError("invalid_timestamp", "timestamp must not be before 1970", "timestamp")
+    if ts > received_ns + limits.max_future_seconds * 10**9:
+        raise LineError("timestamp_in_future",
+                        f"timestamp is more than {limits.max_future_seconds} seconds after the server's clock; "
+                        "fix the sender's clock or leave 'timestamp' out", "timestamp")
 
     raw_level = _take(record, "level")
     try:
@@ -238,6 +260,10 @@ def normalise_line(record, *, received_ns: int, limits: Limits) -> tuple[dict, b
     if record:  # unknown top-level fields are kept as attributes; explicit attributes win
         attributes = {**record, **attributes}
     if attributes:
+        if _deeper_than(attributes, limits.max_attributes_depth):
+            raise LineError("attributes_too_deep",
+                            f"'attributes' nest objects and arrays more than {limits.max_attributes_depth} deep.",
+                            "attributes")
         encoded = orjson.dumps(attributes)
         if len(encoded) > limits.max_attributes_bytes:
             raise LineError("attributes_too_large",

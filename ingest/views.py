@@ -34,6 +34,8 @@ def limits_from_settings() -> Limits:
         max_lines=settings.DEVLOGS_MAX_LINES_PER_REQUEST,
         max_message_bytes=settings.DEVLOGS_MAX_MESSAGE_BYTES,
         max_attributes_bytes=settings.DEVLOGS_MAX_ATTRIBUTES_BYTES,
+        max_future_seconds=settings.DEVLOGS_MAX_FUTURE_SECONDS,
+        max_attributes_depth=settings.DEVLOGS_MAX_ATTRIBUTES_DEPTH,
     )
 
 

@@ -180,3 +180,35 @@ def test_a_bad_idempotency_key_is_refused(client, key, queue):
                  "invalid_idempotency_key", "Idempotency-Key")
     assert_error(post_logs(client, key, {"message": "m"}, headers={"Idempotency-Key": "has space"}), 400,
                  "invalid_idempotency_key", "Idempotency-Key")
+
+
+def test_a_line_no_store_can_hold_is_refused_alone(client, key, queue, drain):
+    """One window of timestamps and one attribute depth for every store: the rest of the batch lands."""
+    deep = {"a": 1}
+    for _ in range(40):
+        deep = {"n": deep}
+    body = [{"message": f"good {i}"} for i in range(10)]
+    body[3] = {"message": "from the year 2300", "timestamp": "2300-01-01T00:00:00Z"}
+    body[6] = {"message": "nested 41 deep", "attributes": deep}
+    response = post_logs(client, key, body)
+    assert response.status_code == 202
+    answer = response.json()
+    assert answer["accepted"] == 8
+    assert [(r["index"], r["code"], r["field"]) for r in answer["rejected"]] == [
+        (3, "timestamp_in_future", "timestamp"), (6, "attributes_too_deep", "attributes")]
+    drain()
+    assert sorted(LogEntry.objects.values_list("message", flat=True)) == sorted(
+        f"good {i}" for i in range(10) if i not in (3, 6))
+
+
+def test_the_timestamp_window_is_the_servers_clock_plus_two_days(client, key, queue, drain, settings):
+    from datetime import datetime, timedelta, timezone
+
+    soon = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    later = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()
+    answer = post_logs(client, key, [{"message": "tomorrow", "timestamp": soon},
+                                     {"message": "in three days", "timestamp": later}]).json()
+    assert answer["accepted"] == 1 and answer["rejected"][0]["code"] == "timestamp_in_future"
+    settings.DEVLOGS_MAX_FUTURE_SECONDS = 0
+    assert_error(post_logs(client, key, [{"message": "tomorrow", "timestamp": soon}]), 400, "timestamp_in_future",
+                 "timestamp")

@@ -112,6 +112,9 @@ def es_exception_handler(exc, context):
     return response
 
 
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")  # a browser form, never a bulk body
+
+
 def _es_error(status: int, error_type: str, reason: str) -> Response:
     return Response(error_body(status, error_type, reason), status=status)
 
@@ -178,6 +181,10 @@ class BulkView(ElasticView):
     def post(self, request, index: str | None = None):
         started = time.monotonic()
         caller = caller_for_request(request)
+        media_type = (request.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if media_type in FORM_TYPES:
+            raise ApiError(415, "media_type_header_exception",
+                           f"Content-Type [{media_type}] is not supported; send application/x-ndjson.")
         limits = limits_from_settings()
         received_ns = now_ns()
         try:

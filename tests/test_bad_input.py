@@ -103,3 +103,35 @@ def test_unknown_endpoint_and_method_answer_json(client, key):
     assert_error(client.get("/api/v1/nothing-here"), 404, "not_found")
     assert_error(client.put("/api/v1/logs", orjson.dumps({}), content_type="application/json",
                             HTTP_AUTHORIZATION=f"Bearer {key}"), 405, "method_not_allowed")
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_form_bodies_get_415_from_the_real_server_on_every_ingest_endpoint(make_key, tmp_path):
+    """daphne (Twisted) answered a multipart body without a boundary itself: a bare 400, connection closed."""
+    import http.client
+
+    from tests.conftest import running_server
+
+    key = make_key()
+    body = b'--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--xyz--\r\n'
+    with running_server(tmp_path) as address:
+        for path in ("/api/v1/logs", "/v1/logs", "/otlp/v1/logs", "/loki/api/v1/push", "/es/_bulk"):
+            for content_type in ("multipart/form-data", "multipart/form-data; boundary=xyz",
+                                 "application/x-www-form-urlencoded"):
+                conn = http.client.HTTPConnection(*address.split(":"), timeout=10)
+                conn.request("POST", path, body=body, headers={"Content-Type": content_type,
+                                                               "Authorization": f"Bearer {key}"})
+                response = conn.getresponse()
+                answer = response.read()
+                assert response.status == 415, (path, content_type, response.status, answer[:200])
+                assert answer, (path, content_type)
+                if path in ("/api/v1/logs", "/es/_bulk"):
+                    error = orjson.loads(answer)["error"]
+                    assert error["status" if path == "/api/v1/logs" else "type"] in (415, "media_type_header_exception")
+                conn.close()
+        # and it still serves
+        conn = http.client.HTTPConnection(*address.split(":"), timeout=10)
+        conn.request("POST", "/api/v1/logs", body=b'{"message": "served after the forms"}',
+                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+        assert conn.getresponse().status == 202

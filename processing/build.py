@@ -4,6 +4,7 @@ from django.conf import settings
 
 from logs.live import publish_envelopes
 from logs.store import get_store
+from processing.app_directory import AppDirectory
 from processing.processor import Processor
 from processing.queue import get_consumer
 
@@ -12,4 +13,4 @@ def build_processor(**overrides) -> Processor:
     options = {"batch_lines": settings.DEVLOGS_BATCH_LINES, "max_wait": settings.DEVLOGS_BATCH_WAIT_SECONDS}
     options.update(overrides)
     return Processor(consumer=get_consumer(), reconnect=get_consumer, write=get_store().write,
-                     publish=publish_envelopes, **options)
+                     publish=publish_envelopes, known_app=AppDirectory().known, **options)

@@ -9,12 +9,16 @@ assigned at ingest (UUIDv7): writing the same line twice stores it once. Documen
 docs/queue-message.md; a new field means a new version, and decoders keep reading old ones.
 """
 
+import re
 from dataclasses import dataclass
 
 import orjson
 
 VERSION = 1
 LINE_FIELDS = ("id", "ts", "level", "message", "service", "host", "trace_id", "span_id", "attributes")
+TEXT_FIELDS = ("service", "host", "trace_id", "span_id")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_MAX_TS = 2**63 - 1  # nanoseconds in a signed 64-bit integer: 2262-04-11, past every store's reach
 
 
 class PoisonMessage(Exception):
@@ -61,7 +65,16 @@ def _check_line(line) -> None:
     missing = [name for name in LINE_FIELDS if name not in line]
     if missing:
         raise PoisonMessage(f"a line lacks {', '.join(missing)}")
-    if not isinstance(line["ts"], int) or not isinstance(line["level"], int):
+    # Everything a store could refuse is refused here, so that a store's error is our bug (retried),
+    # never a message's (dead-lettered): processing/processor.py, POISON_ERRORS.
+    ts, level = line["ts"], line["level"]
+    if type(ts) is not int or type(level) is not int:
         raise PoisonMessage("ts and level must be integers")
+    if not 0 <= ts <= _MAX_TS or not 0 <= level <= 32767:
+        raise PoisonMessage(f"ts {ts} or level {level} is out of range")
     if not isinstance(line["message"], str) or not isinstance(line["attributes"], dict):
         raise PoisonMessage("message must be a string and attributes an object")
+    if not all(isinstance(line[name], str) for name in TEXT_FIELDS):
+        raise PoisonMessage(f"{', '.join(TEXT_FIELDS)} must be strings")
+    if not isinstance(line["id"], str) or not _UUID.fullmatch(line["id"]):
+        raise PoisonMessage(f"id {str(line['id'])[:40]!r} is not a UUID")

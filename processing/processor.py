@@ -22,9 +22,12 @@ from processing.queue import Consumer, Message
 
 log = logging.getLogger("devlogs.processor")
 
-# Errors a message's own content can cause. Anything else (database down, locked, a missing
-# table) is the system's fault: retried with backoff, never blamed on a message.
-POISON_ERRORS = (db.DataError, db.IntegrityError, ValueError, TypeError, KeyError)
+# Errors a message's own content can still cause once decode() has checked it (a value the
+# database refuses). Anything else — the database down or locked, a missing table, and a
+# ValueError, TypeError or KeyError, which would be a bug of ours — is the system's fault:
+# logged with its traceback, counted, retried with backoff, never blamed on a message (dead-
+# lettering healthy lines would hide the bug and lose their order).
+POISON_ERRORS = (db.DataError, db.IntegrityError)
 
 
 @dataclass
@@ -46,6 +49,9 @@ class Processor:
     # Makes a fresh consumer after an unexpected failure: it resumes from the last acknowledgement.
     reconnect: Callable[[], Consumer] | None = None
     publish: Callable[[list[Envelope]], None] | None = None
+    # (tenant id, app id) → does that app exist in that tenant? A message for one that does not
+    # is dead-lettered as unknown_app (it was stored under no app before).
+    known_app: Callable[[int, int], bool] | None = None
     batch_lines: int = 5000
     max_wait: float = 0.5
     stop: threading.Event = field(default_factory=threading.Event)
@@ -129,10 +135,15 @@ class Processor:
         envelopes, good = [], []
         for message in messages:
             try:
-                envelopes.append(decode(message.value))
-                good.append(message)
+                envelope = decode(message.value)
             except PoisonMessage as exc:
                 self._dead_letter(message, f"undecodable: {exc}")
+                continue
+            if self.known_app is not None and not self.known_app(envelope.tenant_id, envelope.app_id):
+                self._dead_letter(message, f"unknown_app: no app {envelope.app_id} in tenant {envelope.tenant_id}")
+                continue
+            envelopes.append(envelope)
+            good.append(message)
         return envelopes, good
 
     def _write_with_retry(self, envelopes: list[Envelope], messages: list[Message]) -> bool:
@@ -150,7 +161,8 @@ class Processor:
             except Exception as exc:
                 self.stats.retries += 1
                 metrics.PROCESSOR_RETRIES.inc()
-                log.warning("write failed, retrying in %.1fs: %s", delay, exc)
+                log.warning("write failed, retrying in %.1fs: %s", delay, exc,
+                            exc_info=not isinstance(exc, db.OperationalError))  # a bug's traceback
                 db.connections.close_all()
                 if self.stop.wait(delay * random.uniform(0.5, 1.5)):
                     return False

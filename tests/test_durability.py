@@ -123,8 +123,48 @@ def test_poison_message_goes_to_dead_letters_and_neighbours_are_stored(client, k
     assert LogEntry.objects.count() == 300
     dead = queue.dead_letters()
     assert [d["value"] for d in dead] == [b'{"v": 1, "tenant": "x"}', b"\xff not json", unwritable]
-    assert [d["error"].split(":")[0] for d in dead] == ["undecodable", "undecodable", "write failed"]
+    # A line the store could not hold (an id that is no UUID) is found invalid before any write.
+    assert [d["error"].split(":")[0] for d in dead] == ["undecodable", "undecodable", "undecodable"]
     assert processor.stats.dead_letters == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_for_an_app_that_does_not_exist_is_dead_lettered_as_unknown_app(client, key, queue):
+    from accounts.models import ApiKey
+    from processing.app_directory import AppDirectory
+    from processing.envelope import Envelope, encode
+
+    _send(client, key, 100, per_request=100)
+    app = ApiKey.objects.get().app
+    line = {"id": "01a229c6-0000-7000-8000-000000000001", "ts": 1, "level": 20, "message": "m", "service": "",
+            "host": "", "trace_id": "", "span_id": "", "attributes": {}}
+    queue.publish("1", [encode(Envelope(tenant_id=app.tenant_id, app_id=app.id + 1000, received_ns=0, lines=[line])),
+                        encode(Envelope(tenant_id=app.tenant_id + 1000, app_id=app.id, received_ns=0, lines=[line]))],
+                  [1, 1])
+    processor = Processor(consumer=queue, write=write_envelopes, known_app=AppDirectory().known, max_wait=0)
+    while queue.pending_lines():
+        processor.run_once()
+    assert LogEntry.objects.count() == 100 and not LogEntry.objects.filter(message="m").exists()
+    assert [d["error"].split(":")[0] for d in queue.dead_letters()] == ["unknown_app", "unknown_app"]
+
+
+@pytest.mark.django_db(transaction=True)  # a retry closes the connections
+def test_a_bug_in_our_code_is_retried_and_never_dead_letters_healthy_lines(client, key, queue, caplog):
+    _send(client, key, 100, per_request=100)
+    calls = {"n": 0}
+
+    def buggy_then_fixed(envelopes):
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise KeyError("a bug of ours")
+        return write_envelopes(envelopes)
+
+    processor = Processor(consumer=queue, write=buggy_then_fixed, max_wait=0, backoff_initial=0.01)
+    while queue.pending_lines():
+        processor.run_once()
+    _assert_exactly(100)
+    assert queue.dead_letters() == [] and processor.stats.retries == 2
+    assert "KeyError: 'a bug of ours'" in caplog.text  # with its traceback
 
 
 @pytest.mark.django_db(transaction=True)

@@ -180,11 +180,23 @@ def run_checks(names: Iterable[str] = WEB_CHECKS, *, timeout: float | None = Non
             for name in names]
 
 
+def configuration_warnings() -> list[str]:
+    """What works but silently does less than it should (production posture refuses to start so)."""
+    warnings = []
+    if settings.DEVLOGS_CHANNEL_LAYER.startswith("memory://") and not settings.DEVLOGS_PROCESSOR_IN_SERVER:
+        warnings.append("live tail: processors run outside the server and the channel layer is in-memory, so no "
+                        "line reaches a live tail; set DEVLOGS_CHANNEL_LAYER=redis://…")
+    return warnings
+
+
 def readiness_report(names: Iterable[str] = WEB_CHECKS, *, timeout: float | None = None) -> tuple[int, dict]:
     """(HTTP status, body): 200 when every check passed, else 503 with the error shape added."""
     results = run_checks(names, timeout=timeout)
     ok = all(r.ok for r in results)
     body = {"status": "ok" if ok else "unavailable", "checks": {r.name: r.as_dict() for r in results}}
+    warnings = configuration_warnings()
+    if warnings:
+        body["warnings"] = warnings
     if not ok:
         failed = "; ".join(f"{r.name}: {r.error}" for r in results if not r.ok)
         body.update(error_body(503, "not_ready", f"Not ready: {failed}"))

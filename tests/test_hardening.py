@@ -194,3 +194,11 @@ def test_a_successful_login_resets_the_failure_count(member, settings):
                             REMOTE_ADDR="10.0.0.9").status_code == 200
     assert browser.post("/accounts/login/", {"username": "mia", "password": "correct horse battery staple"},
                         REMOTE_ADDR="10.0.0.9").status_code == 302
+
+
+def test_production_refuses_processors_apart_with_an_in_memory_channel_layer(tmp_path):
+    refused = run_manage(tmp_path, "check", **production_env(tmp_path, DEVLOGS_PROCESSOR_IN_SERVER="0"))
+    assert refused.returncode != 0 and "DEVLOGS_CHANNEL_LAYER=redis://" in refused.stderr
+    allowed = run_manage(tmp_path, "check", **production_env(tmp_path, DEVLOGS_PROCESSOR_IN_SERVER="0",
+                                                              DEVLOGS_CHANNEL_LAYER="redis://127.0.0.1:1/0"))
+    assert allowed.returncode == 0, allowed.stderr

@@ -313,3 +313,11 @@ def test_listener_keeps_answering_while_a_check_is_slow():
         release.set()
         slow.join(30)
         listener.close()
+
+
+def test_readyz_says_when_the_live_tail_cannot_work(client, settings, queue):
+    settings.DEVLOGS_PROCESSOR_IN_SERVER, settings.DEVLOGS_CHANNEL_LAYER = False, "memory://"
+    body = client.get("/readyz").json()
+    assert any("live tail" in warning for warning in body["warnings"])
+    settings.DEVLOGS_PROCESSOR_IN_SERVER = True
+    assert "warnings" not in client.get("/readyz").json()

@@ -195,6 +195,13 @@ def truncate_message(message: str, max_bytes: int) -> tuple[str, bool]:
     return head + marker, True
 
 
+def trace_id_form(value: str) -> str:
+    """One normal form for trace and span ids on every protocol: lower case, trimmed, and an id of
+    only zeros (OTLP's and W3C's "no id") empty, so `trace_id:ABC…` finds what OTLP sent as bytes."""
+    value = value.strip().lower()
+    return "" if not value.strip("0-") else value
+
+
 def _deeper_than(value, limit: int) -> bool:
     # Iterative: a hostile 100,000-deep body must not exhaust the stack here.
     stack = [(value, 1)]
@@ -249,7 +256,7 @@ def normalise_line(record, *, received_ns: int, limits: Limits) -> tuple[dict, b
             raise LineError(f"invalid_{name}", f"'{name}' must be a string, not {_json_type(value)}.", name)
         if len(value) > max_len:
             raise LineError(f"invalid_{name}", f"'{name}' is longer than {max_len} characters.", name)
-        line[name] = _clean_text(value)
+        line[name] = trace_id_form(_clean_text(value)) if name in ("trace_id", "span_id") else _clean_text(value)
 
     attributes = record.pop("attributes", None)
     if attributes is None:

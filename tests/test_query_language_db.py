@@ -162,7 +162,7 @@ CASES = [
     ("app:nope OR heartbeat", {11}),
     ('app:"web*"', set()),
     ("app:*", ALL),
-    # service / host / trace_id / span_id: exact, or * wildcards; case-sensitive
+    # service / host / trace_id / span_id: exact, or * wildcards; case-sensitive (ids: stored and asked lower case)
     ("service:billing", {3}),
     ('service:"billing api"', {2, 9}),
     ("service:billing*", {2, 3, 9}),
@@ -185,7 +185,7 @@ CASES = [
     ("trace_id:4bf9*", {3}),
     ("trace_id:4bf9", set()),
     ("span_id:*", {3}),
-    ("span_id:00F067AA", set()),
+    ("span_id:00F067AA", {3}),  # ids have one normal form, lower case: the query is folded to it
     # attributes: equality (numbers also match numeric strings), literals, paths, comparisons, wildcards
     ("attributes.user_id:42", {1, 2}),
     ("attr.user_id:42", {1, 2}),

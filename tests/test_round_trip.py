@@ -212,3 +212,18 @@ def test_the_timestamp_window_is_the_servers_clock_plus_two_days(client, key, qu
     settings.DEVLOGS_MAX_FUTURE_SECONDS = 0
     assert_error(post_logs(client, key, [{"message": "tomorrow", "timestamp": soon}]), 400, "timestamp_in_future",
                  "timestamp")
+
+
+def test_trace_and_span_ids_have_one_normal_form(client, key, queue, drain):
+    trace = "4BF92F3577B34DA6A3CE929D0E0E4736"
+    answer = post_logs(client, key, [
+        {"message": "upper", "trace_id": trace, "span_id": " 00F067AA0BA902B7 "},
+        {"message": "zeros", "trace_id": "0" * 32, "span_id": "0000000000000000"}]).json()
+    assert answer["accepted"] == 2
+    drain()
+    rows = dict(LogEntry.objects.values_list("message", "trace_id"))
+    assert rows == {"upper": trace.lower(), "zeros": ""}
+    assert LogEntry.objects.get(message="upper").span_id == "00f067aa0ba902b7"
+    for query in (f"trace_id:{trace}", f"trace_id:{trace.lower()}"):
+        found = client.get("/api/v1/logs", {"q": query}, HTTP_AUTHORIZATION=f"Bearer {key}").json()["results"]
+        assert [e["message"] for e in found] == ["upper"], query

@@ -382,6 +382,8 @@ def _field_node(t: _Token) -> Node:
         return Exists(lowered)
     if lowered == "message":
         return Text(value, wildcard=wildcard)
+    if lowered in ("trace_id", "span_id"):
+        value = value.lower()  # stored in one normal form: lower case (ingest/parsing.py, trace_id_form)
     return Match(lowered, value, wildcard=wildcard)
 
 

@@ -128,21 +128,16 @@ class TenantScopedAdmin(admin.ModelAdmin):
                 return False
         return field is not None and field.is_relation
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def _scope_choices(self, db_field, request, kwargs: dict) -> dict:
         tenants = self._tenants(request)
-        if tenants is not None:
-            scoped = _scoped_related(db_field.related_model, tenants)
-            if scoped is not None:
-                kwargs["queryset"] = scoped
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        scoped = None if tenants is None else _scoped_related(db_field.related_model, tenants)
+        return kwargs if scoped is None else {**kwargs, "queryset": scoped}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(db_field, request, **self._scope_choices(db_field, request, kwargs))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        tenants = self._tenants(request)
-        if tenants is not None:
-            scoped = _scoped_related(db_field.related_model, tenants)
-            if scoped is not None:
-                kwargs["queryset"] = scoped
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        return super().formfield_for_manytomany(db_field, request, **self._scope_choices(db_field, request, kwargs))
 
     def save_model(self, request, obj, form, change):
         # The form's choices are scoped already; this refuses a forged POST all the same.

@@ -10,6 +10,9 @@ import hmac
 import re
 import secrets
 import string
+import threading
+import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -114,13 +117,61 @@ def create_api_key_for_slugs(*, tenant_slug: str, app_slug: str, scopes, name: s
     return api_key_create(app=app, scopes=scopes, name=name, expires_at=expires_at)
 
 
+class _VerifiedKeys:
+    """Keys this process verified against the database lately: while the database is down, ingest
+    goes on for them (the queue is what makes a line safe) for DEVLOGS_API_KEY_CACHE_SECONDS after
+    their last check; an unknown key then gets 503. Bounded (least recently verified go first);
+    indexed by the key's hash, so no key is kept in memory in clear."""
+
+    MAX = 10_000
+
+    def __init__(self):
+        self._keys: OrderedDict[str, tuple[float, ApiKey]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, key_hash: str, key: ApiKey) -> None:
+        with self._lock:
+            self._keys[key_hash] = (time.monotonic(), key)
+            self._keys.move_to_end(key_hash)
+            while len(self._keys) > self.MAX:
+                self._keys.popitem(last=False)
+
+    def recall(self, key_hash: str) -> ApiKey | None:
+        with self._lock:
+            found = self._keys.get(key_hash)
+        if found is None or time.monotonic() - found[0] > settings.DEVLOGS_API_KEY_CACHE_SECONDS:
+            return None
+        key = found[1]
+        return key if key.is_usable() else None  # expiry still counts, by the clock
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+verified_keys = _VerifiedKeys()
+
+
 def authenticate_key(raw_key: str) -> ApiKey:
-    """Find the usable key for a presented string, or raise InvalidKey."""
+    """Find the usable key for a presented string, or raise InvalidKey.
+
+    With the database unreachable, a key verified in the last DEVLOGS_API_KEY_CACHE_SECONDS is
+    still accepted (ingest keeps working on the queue); any other key raises the database's
+    error, which the API answers with 503 and Retry-After.
+    """
     match = _KEY_RE.match(raw_key)
     if not match:
         raise InvalidKey("malformed_key", "The API key is malformed; expected dl_<kind>_<44 characters>.")
     prefix = f"dl_{match.group(1)}_{match.group(2)}"
-    key = ApiKey.objects.select_related("app__tenant").filter(prefix=prefix).first()
+    from devlogs.errors import DATABASE_ERRORS  # here: devlogs.errors imports DRF, which imports this module
+
+    try:
+        key = ApiKey.objects.select_related("app__tenant").filter(prefix=prefix).first()
+    except DATABASE_ERRORS:
+        recalled = verified_keys.recall(hash_key(raw_key))
+        if recalled is None:
+            raise
+        return recalled
     # Hash even when the prefix is unknown so timing does not reveal which prefixes exist.
     presented = hash_key(raw_key)
     stored = key.key_hash if key else hash_key("dl_none")
@@ -132,6 +183,7 @@ def authenticate_key(raw_key: str) -> ApiKey:
     if key.expires_at is not None and key.expires_at <= now:
         raise InvalidKey("expired_key", "The API key has expired.")
     _touch(key, now)
+    verified_keys.remember(presented, key)
     return key
 
 

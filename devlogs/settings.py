@@ -303,6 +303,8 @@ if _STRICT and DEVLOGS_API_KEY_PEPPER != _BUILT_IN_PEPPER and len(DEVLOGS_API_KE
     raise ImproperlyConfigured("DEVLOGS_API_KEY_PEPPER is too short: use at least 32 random characters.")
 # last_used_at is written at most this often per key, not on every request.
 DEVLOGS_API_KEY_TOUCH_SECONDS = env_int("DEVLOGS_API_KEY_TOUCH_SECONDS", 60, minimum=0)
+# While the database is down, keys verified this recently still ingest (accounts/keys.py).
+DEVLOGS_API_KEY_CACHE_SECONDS = env_int("DEVLOGS_API_KEY_CACHE_SECONDS", 60, minimum=0)
 
 # --- Client certificates (mTLS at ingest, docs/security.md) --------------------------
 # Certificate headers are believed only from these peers (the TLS-terminating proxies); empty = never.

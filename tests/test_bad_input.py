@@ -135,3 +135,28 @@ def test_form_bodies_get_415_from_the_real_server_on_every_ingest_endpoint(make_
         conn.request("POST", "/api/v1/logs", body=b'{"message": "served after the forms"}',
                      headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
         assert conn.getresponse().status == 202
+
+
+def test_ingest_goes_on_for_known_keys_while_the_database_is_down(client, key, make_key, queue, drain, monkeypatch):
+    """The queue makes a line safe, not the database: a key verified lately still ingests; a key
+    not seen gets 503 + Retry-After (never 500), and nothing of it is accepted."""
+    from django import db
+    from django.db.backends import utils
+
+    stranger = make_key(app="never-seen")
+    assert post_logs(client, key, [{"message": "before the outage"}]).status_code == 202
+
+    def down(*args, **kwargs):
+        raise db.OperationalError("connection to server failed: Connection refused")
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", down)
+    monkeypatch.setattr(utils.CursorWrapper, "executemany", down)
+    during = post_logs(client, key, [{"message": "during the outage"}])
+    assert during.status_code == 202, during.content
+    refused = post_logs(client, stranger, [{"message": "unknown key"}])
+    assert_error(refused, 503, "database_unavailable")
+    assert int(refused["Retry-After"]) > 0
+    monkeypatch.undo()
+
+    drain()
+    assert sorted(LogEntry.objects.values_list("message", flat=True)) == ["before the outage", "during the outage"]

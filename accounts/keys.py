@@ -144,6 +144,10 @@ class _VerifiedKeys:
         key = found[1]
         return key if key.is_usable() else None  # expiry still counts, by the clock
 
+    def forget(self, key_hash: str) -> None:
+        with self._lock:
+            self._keys.pop(key_hash, None)
+
     def forget_all(self) -> None:
         with self._lock:
             self._keys.clear()
@@ -178,9 +182,10 @@ def authenticate_key(raw_key: str) -> ApiKey:
     if key is None or not hmac.compare_digest(presented, stored):
         raise InvalidKey("unknown_key", "The API key is not recognised.")
     now = timezone.now()
-    if key.revoked_at is not None:
-        raise InvalidKey("revoked_key", "The API key has been revoked.")
-    if key.expires_at is not None and key.expires_at <= now:
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        verified_keys.forget(presented)  # an outage right after must not bring it back
+        if key.revoked_at is not None:
+            raise InvalidKey("revoked_key", "The API key has been revoked.")
         raise InvalidKey("expired_key", "The API key has expired.")
     _touch(key, now)
     verified_keys.remember(presented, key)

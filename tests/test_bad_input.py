@@ -143,8 +143,15 @@ def test_ingest_goes_on_for_known_keys_while_the_database_is_down(client, key, m
     from django import db
     from django.db.backends import utils
 
+    from accounts.keys import api_key_revoke
+    from accounts.models import ApiKey
+
     stranger = make_key(app="never-seen")
+    revoked = make_key(app="revoked-before")
     assert post_logs(client, key, [{"message": "before the outage"}]).status_code == 202
+    assert post_logs(client, revoked, [{"message": "seen, then revoked"}]).status_code == 202
+    api_key_revoke(key=next(k for k in ApiKey.objects.all() if revoked.startswith(k.prefix)))
+    assert post_logs(client, revoked, [{"message": "refused"}]).status_code == 401
 
     def down(*args, **kwargs):
         raise db.OperationalError("connection to server failed: Connection refused")
@@ -156,7 +163,9 @@ def test_ingest_goes_on_for_known_keys_while_the_database_is_down(client, key, m
     refused = post_logs(client, stranger, [{"message": "unknown key"}])
     assert_error(refused, 503, "database_unavailable")
     assert int(refused["Retry-After"]) > 0
+    assert_error(post_logs(client, revoked, [{"message": "revoked"}]), 503, "database_unavailable")
     monkeypatch.undo()
 
     drain()
-    assert sorted(LogEntry.objects.values_list("message", flat=True)) == ["before the outage", "during the outage"]
+    assert sorted(LogEntry.objects.values_list("message", flat=True)) == [
+        "before the outage", "during the outage", "seen, then revoked"]

@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "ingest.inflation.InflationBudgetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -321,6 +322,8 @@ DEVLOGS_MAX_MESSAGE_BYTES = env_int("DEVLOGS_MAX_MESSAGE_BYTES", 64 * 1024, mini
 DEVLOGS_IDEMPOTENCY_HOURS = env_int("DEVLOGS_IDEMPOTENCY_HOURS", 24, minimum=1)
 DEVLOGS_MAX_ATTRIBUTES_BYTES = env_int("DEVLOGS_MAX_ATTRIBUTES_BYTES", 64 * 1024, minimum=256)
 # Lines timestamped further ahead of the server's clock are refused (timestamp_in_future).
+# Request bytes inflated (gzip, deflate) and held at once by this process; past it: 503 + Retry-After.
+DEVLOGS_INFLATE_BUDGET_BYTES = env_int("DEVLOGS_INFLATE_BUDGET_BYTES", 64 * 1024 * 1024, minimum=1024 * 1024)
 DEVLOGS_MAX_FUTURE_SECONDS = env_int("DEVLOGS_MAX_FUTURE_SECONDS", 2 * 24 * 3600, minimum=0)
 DEVLOGS_MAX_ATTRIBUTES_DEPTH = env_int("DEVLOGS_MAX_ATTRIBUTES_DEPTH", 32, minimum=1)
 # How long an ingest process keeps a tenant's compiled redaction policy before re-reading it

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from ingest.inflation import charge
+
 from ingest.timestamps import parse_timestamp
 from logs.levels import INFO, parse_level
 
@@ -78,6 +80,9 @@ class ParsedBody:
 
 # --- body ------------------------------------------------------------------------------
 
+_INFLATE_CHUNK = 1 << 20
+
+
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     """Undo Content-Encoding, never producing more than `limit` bytes (gzip bombs stop here)."""
     encoding = (encoding or "identity").strip().lower()
@@ -93,11 +98,18 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     try:
         while data:
             inflater = zlib.decompressobj(wbits=wbits)
-            chunk = inflater.decompress(data, limit - len(out) + 1)
-            out += chunk
-            if len(out) > limit or inflater.unconsumed_tail:
-                raise BodyError(413, "decompressed_too_large",
-                                f"The decompressed body exceeds {limit} bytes.", "body")
+            pending = data
+            while not inflater.eof:
+                # A chunk at a time, each charged to the server-wide budget before it is kept.
+                chunk = inflater.decompress(pending, min(_INFLATE_CHUNK, limit - len(out) + 1))
+                pending = inflater.unconsumed_tail
+                if not chunk and not pending:
+                    break  # the input ended before the stream did
+                charge(len(chunk))
+                out += chunk
+                if len(out) > limit:
+                    raise BodyError(413, "decompressed_too_large",
+                                    f"The decompressed body exceeds {limit} bytes.", "body")
             if not inflater.eof:
                 raise BodyError(400, "malformed_compression", "The compressed body is truncated.", "body")
             data = inflater.unused_data  # concatenated gzip members

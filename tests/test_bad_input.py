@@ -169,3 +169,25 @@ def test_ingest_goes_on_for_known_keys_while_the_database_is_down(client, key, m
     drain()
     assert sorted(LogEntry.objects.values_list("message", flat=True)) == [
         "before the outage", "during the outage", "seen, then revoked"]
+
+
+def test_the_server_wide_inflation_budget_refuses_with_503_and_frees_what_it_held(client, key, queue, settings):
+    from ingest import inflation
+
+    settings.DEVLOGS_INFLATE_BUDGET_BYTES = 2 * 1024 * 1024
+    big = gzip.compress(orjson.dumps([{"message": "x" * 1000}] * 3000))  # ~3 MB inflated, ~20 KB sent
+    refused = post_logs(client, key, big, encoding=None, headers={"Content-Encoding": "gzip"})
+    assert_error(refused, 503, "server_busy", "body")
+    assert refused["Retry-After"] == "1"
+    assert inflation.budget.in_flight == 0
+    # Another request's bytes in flight count too: with 1.5 MB held elsewhere, 1 MB more is refused.
+    assert inflation.budget.take(1536 * 1024)
+    try:
+        small = gzip.compress(orjson.dumps([{"message": "y" * 1000}] * 1000))  # ~1 MB inflated
+        assert_error(post_logs(client, key, small, encoding=None, headers={"Content-Encoding": "gzip"}),
+                     503, "server_busy", "body")
+    finally:
+        inflation.budget.give(1536 * 1024)
+    accepted = post_logs(client, key, small, encoding=None, headers={"Content-Encoding": "gzip"})
+    assert accepted.status_code == 202 and accepted.json()["accepted"] == 1000
+    assert inflation.budget.in_flight == 0

@@ -17,30 +17,10 @@ from django.conf import settings  # noqa: E402
 
 from accounts.websocket_auth import ApiKeyWebsocketMiddleware, BrowserOriginValidator  # noqa: E402
 from devlogs.body_limit import BodyLimitMiddleware  # noqa: E402
+from devlogs.http_server import harden as harden_http_server  # noqa: E402
 from logs.routing import websocket_urlpatterns  # noqa: E402
 
-
-def _leave_bodies_to_django() -> None:
-    # daphne's requests are Twisted's, which parse form bodies themselves although daphne never
-    # uses the result: a multipart body without a boundary got a bare 400 and a closed connection
-    # before Django could answer with our JSON error (and every form body was parsed twice).
-    try:
-        from daphne.http_protocol import WebRequest
-    except ImportError:  # another ASGI server
-        return
-    if getattr(WebRequest, "_devlogs_forms_left_alone", False):
-        return
-    init = WebRequest.__init__
-
-    def __init__(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        self._parsePOSTFormSubmission = False  # Twisted's switch for exactly this (twisted.web.http.Request)
-
-    WebRequest.__init__ = __init__
-    WebRequest._devlogs_forms_left_alone = True
-
-
-_leave_bodies_to_django()
+harden_http_server(settings.DEVLOGS_HTTP_IDLE_SECONDS)  # Twisted's own answers, made ours (devlogs/http_server.py)
 
 application = ProtocolTypeRouter({
     "http": BodyLimitMiddleware(django_asgi_app),

@@ -322,6 +322,9 @@ DEVLOGS_MAX_MESSAGE_BYTES = env_int("DEVLOGS_MAX_MESSAGE_BYTES", 64 * 1024, mini
 DEVLOGS_IDEMPOTENCY_HOURS = env_int("DEVLOGS_IDEMPOTENCY_HOURS", 24, minimum=1)
 DEVLOGS_MAX_ATTRIBUTES_BYTES = env_int("DEVLOGS_MAX_ATTRIBUTES_BYTES", 64 * 1024, minimum=256)
 # Lines timestamped further ahead of the server's clock are refused (timestamp_in_future).
+# A connection whose request (headers or body) stops arriving for this long gets 408 and is closed;
+# an idle keep-alive connection is closed then too (Twisted's idle timeout, 60 s by default).
+DEVLOGS_HTTP_IDLE_SECONDS = env_float("DEVLOGS_HTTP_IDLE_SECONDS", 60.0, minimum=1.0)
 # Request bytes inflated (gzip, deflate) and held at once by this process; past it: 503 + Retry-After.
 DEVLOGS_INFLATE_BUDGET_BYTES = env_int("DEVLOGS_INFLATE_BUDGET_BYTES", 64 * 1024 * 1024, minimum=1024 * 1024)
 DEVLOGS_MAX_FUTURE_SECONDS = env_int("DEVLOGS_MAX_FUTURE_SECONDS", 2 * 24 * 3600, minimum=0)

@@ -191,3 +191,52 @@ def test_the_server_wide_inflation_budget_refuses_with_503_and_frees_what_it_hel
     accepted = post_logs(client, key, small, encoding=None, headers={"Content-Encoding": "gzip"})
     assert accepted.status_code == 202 and accepted.json()["accepted"] == 1000
     assert inflation.budget.in_flight == 0
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_the_real_server_answers_long_urls_large_headers_and_stalled_bodies_in_json(make_key, tmp_path):
+    """Twisted under daphne closed these connections without a word (or a bare 400)."""
+    import asyncio
+    import socket
+
+    import websockets
+
+    from tests.conftest import running_server
+
+    key = make_key()
+
+    def exchange(address, raw: bytes) -> tuple[int, dict | None]:
+        host, port = address.split(":")
+        with socket.create_connection((host, int(port)), timeout=15) as sock:
+            sock.sendall(raw)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        status = int(head.split()[1])
+        return status, orjson.loads(body) if status >= 400 else None
+
+    with running_server(tmp_path, DEVLOGS_HTTP_IDLE_SECONDS="2") as address:
+        status, body = exchange(address, b"GET /api/v1/logs?q=" + b"a" * 32_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert (status, body["error"]["code"]) == (414, "uri_too_long")
+        headers = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"b" * 1000) for i in range(20))
+        status, body = exchange(address, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n" + headers + b"\r\n")
+        assert (status, body["error"]["code"]) == (431, "headers_too_large")
+        status, body = exchange(address, b"POST /api/v1/logs HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
+                                key.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                                b'[{"message": "half')  # and then nothing
+        assert (status, body["error"]["code"]) == (408, "request_timeout")
+
+        async def tail_outlives_the_idle_timeout():
+            async with websockets.connect(f"ws://{address}/ws/v1/tail",
+                                          additional_headers={"Authorization": f"Bearer {key}"}) as ws:
+                with pytest.raises(asyncio.TimeoutError):  # quiet for longer than the idle timeout
+                    await asyncio.wait_for(ws.recv(), timeout=3)
+                await ws.send('{"type": "ping"}')
+                return orjson.loads(await asyncio.wait_for(ws.recv(), timeout=5))["type"]
+
+        assert asyncio.run(tail_outlives_the_idle_timeout()) == "pong"
+        # and it still serves
+        status, _ = exchange(address, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        assert status == 200

@@ -139,9 +139,6 @@ class Processor:
             except PoisonMessage as exc:
                 self._dead_letter(message, f"undecodable: {exc}")
                 continue
-            if self.known_app is not None and not self.known_app(envelope.tenant_id, envelope.app_id):
-                self._dead_letter(message, f"unknown_app: no app {envelope.app_id} in tenant {envelope.tenant_id}")
-                continue
             envelopes.append(envelope)
             good.append(message)
         return envelopes, good
@@ -150,6 +147,10 @@ class Processor:
         delay, isolate = self.backoff_initial, False
         while True:
             try:
+                # Inside the retry: asking which apps exist needs the database, which may be down.
+                self._drop_unknown_apps(envelopes, messages)
+                if not envelopes:
+                    return True
                 if isolate:
                     self._write_each(envelopes, messages)
                 else:
@@ -167,6 +168,20 @@ class Processor:
                 if self.stop.wait(delay * random.uniform(0.5, 1.5)):
                     return False
                 delay = min(delay * 2, self.backoff_max)
+
+    def _drop_unknown_apps(self, envelopes: list[Envelope], messages: list[Message]) -> None:
+        # Mutates both lists, like _write_each: what is dead-lettered here is acknowledged too.
+        if self.known_app is None:
+            return
+        kept_envelopes, kept_messages = [], []
+        for envelope, message in zip(envelopes, messages):
+            if self.known_app(envelope.tenant_id, envelope.app_id):
+                kept_envelopes.append(envelope)
+                kept_messages.append(message)
+            else:
+                self._dead_letter(message, f"unknown_app: no app {envelope.app_id} in tenant {envelope.tenant_id}")
+        envelopes[:] = kept_envelopes
+        messages[:] = kept_messages
 
     def _write_each(self, envelopes: list[Envelope], messages: list[Message]) -> None:
         # Mutates `messages` so the caller acknowledges only what was stored or dead-lettered.

@@ -89,3 +89,28 @@ def test_ingest_websocket_and_sse_through_nginx(proxy, make_key):
 
     too_big = http_post_logs(proxy, key, [{"message": "x" * 1000}] * 5500)
     assert too_big[0] == 413 and too_big[1]["error"]["code"] == "body_too_large"  # the app's JSON, not nginx's page
+
+
+def test_nginx_refusals_come_in_the_json_error_shape(proxy, make_key):
+    import socket
+
+    def exchange(raw: bytes) -> tuple[int, dict]:
+        host, port = proxy.split(":")
+        with socket.create_connection((host, int(port)), timeout=15) as sock:
+            sock.sendall(raw)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert body[:1] == b"{", answer[:600]
+        return int(head.split()[1]), orjson.loads(body)
+
+    status, body = exchange(b"GET /api/v1/logs?q=" + b"a" * 32_000 + b" HTTP/1.1\r\nHost: localhost\r\n"
+                            b"Connection: close\r\n\r\n")
+    assert (status, body["error"]["code"]) == (414, "uri_too_long")
+    status, body = exchange(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Filler: " + b"b" * 20_000 +
+                            b"\r\nConnection: close\r\n\r\n")
+    assert (status, body["error"]["code"]) == (431, "headers_too_large")
+    status, body = exchange(b"POST /api/v1/logs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 7000000\r\n"
+                            b"Connection: close\r\n\r\n")
+    assert (status, body["error"]["code"]) == (413, "body_too_large")

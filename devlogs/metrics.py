@@ -36,6 +36,9 @@ PROCESSOR_LAG = Gauge("devlogs_processor_lag_messages",
 LIVE_CLIENTS = Gauge("devlogs_live_clients", "Open live-tail connections.", ["transport"])
 LIVE_SKIPPED = Counter("devlogs_live_skipped_lines_total", "Lines a slow live-tail client did not receive.")
 
+SYSLOG_UDP_KERNEL_DROPPED = Gauge("devlogs_syslog_udp_kernel_dropped",
+                                  "UDP syslog datagrams the kernel dropped since the listener started (its receive "
+                                  "buffer was full): send bursts over TCP.")
 ALERT_EVALUATIONS = Counter("devlogs_alert_evaluations_total", "Alert rule evaluations, by outcome.", ["outcome"])
 ALERT_NOTIFICATIONS = Counter("devlogs_alert_notifications_total", "Notification deliveries, by channel kind "
                               "and result.", ["kind", "result"])

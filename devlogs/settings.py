@@ -345,6 +345,9 @@ DEVLOGS_SYSLOG_IDLE_SECONDS = env_float("DEVLOGS_SYSLOG_IDLE_SECONDS", 300.0, mi
 DEVLOGS_SYSLOG_BATCH_LINES = env_int("DEVLOGS_SYSLOG_BATCH_LINES", 1000, minimum=1)
 DEVLOGS_SYSLOG_BATCH_WAIT_SECONDS = env_float("DEVLOGS_SYSLOG_BATCH_WAIT_SECONDS", 0.2, minimum=0.0)
 # Past this many lines waiting for the queue, TCP connections stop being read (backpressure).
+# The UDP socket's receive buffer: a burst waits there while the listener is busy (Linux counts
+# what still overflows it: run_syslog's kernel_dropped, devlogs_syslog_udp_kernel_dropped).
+DEVLOGS_SYSLOG_UDP_BUFFER_BYTES = env_int("DEVLOGS_SYSLOG_UDP_BUFFER_BYTES", 8 * 1024 * 1024, minimum=4096)
 DEVLOGS_SYSLOG_MAX_PENDING_LINES = env_int("DEVLOGS_SYSLOG_MAX_PENDING_LINES", 20_000, minimum=1)
 
 # --- Queue --------------------------------------------------------------------------

@@ -17,7 +17,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import os
 import signal
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from django.db import close_old_connections
 
 from accounts.keys import InvalidKey, authenticate_key
 from accounts.scoping import Caller, caller_for_key
-from devlogs import health_listener
+from devlogs import health_listener, metrics
 from devlogs.errors import ApiError
 from ingest.accept import now_ns
 from ingest.event_ids import uuid7_strings
@@ -54,6 +56,7 @@ class ListenerConfig:
     batch_wait: float = 0.2
     max_pending_lines: int = 20_000
     shutdown_seconds: float = 10.0
+    udp_buffer_bytes: int = 8 * 1024 * 1024  # the kernel's receive buffer: a burst waits there
 
 
 @dataclass
@@ -63,10 +66,37 @@ class Stats:
     rejected: int = 0  # unparsable, invalid, or without a usable key
     dropped: int = 0  # over quota, UDP overflow, or unflushed at shutdown
     connections: int = 0
+    kernel_dropped: int = 0  # UDP datagrams the kernel dropped before we could read them (its buffer was full)
 
     def as_text(self) -> str:
         return (f"received={self.received} accepted={self.accepted} rejected={self.rejected} "
-                f"dropped={self.dropped} connections={self.connections}")
+                f"dropped={self.dropped} kernel_dropped={self.kernel_dropped} connections={self.connections}")
+
+
+def udp_kernel_drops(sock) -> int | None:
+    """Datagrams the kernel dropped for this socket (Linux: /proc/net/udp's `drops`); None elsewhere."""
+    inode = str(os.fstat(sock.fileno()).st_ino)
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table) as rows:
+                for row in rows:
+                    fields = row.split()
+                    if len(fields) >= 13 and fields[9] == inode:
+                        return int(fields[12])
+        except OSError:
+            return None
+    return None
+
+
+def _grow_receive_buffer(sock, size: int) -> int:
+    # As root, SO_RCVBUFFORCE passes net.core.rmem_max; otherwise the kernel caps SO_RCVBUF there.
+    for option in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, size)
+            break
+        except OSError:
+            continue
+    return sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
 
 def parse_address(text: str, what: str) -> tuple[str, int] | None:
@@ -262,6 +292,7 @@ class SyslogListener:
         self._servers: list = []
         self._connections: set[asyncio.Task] = set()
         self._udp_transport = None
+        self._udp_drops_at_start = 0
         self._udp_queue: asyncio.Queue | None = None
         self.stopped = asyncio.Event()
 
@@ -282,8 +313,13 @@ class SyslogListener:
             self._udp_queue = asyncio.Queue(maxsize=max(1, self.config.max_pending_lines))
             self._udp_transport, _ = await loop.create_datagram_endpoint(
                 lambda: _UdpProtocol(self), local_addr=self.config.udp)
+            sock = self._udp_transport.get_extra_info("socket")
+            granted = _grow_receive_buffer(sock, self.config.udp_buffer_bytes)
+            self._udp_drops_at_start = udp_kernel_drops(sock) or 0
             self._connections.add(asyncio.create_task(self._udp_worker()))
-            listening.append(f"udp={_sockname(self._udp_transport.get_extra_info('sockname'))}")
+            self._connections.add(asyncio.create_task(self._count_kernel_drops_every(5.0)))
+            listening.append(f"udp={_sockname(self._udp_transport.get_extra_info('sockname'))} "
+                             f"udp_buffer={granted}")
         if self.config.tcp:
             tls = self._tls_context()
             server = await asyncio.start_server(self._handle_tcp, *self.config.tcp, ssl=tls,
@@ -307,6 +343,7 @@ class SyslogListener:
         for server in self._servers:
             server.close()
         if self._udp_transport is not None:
+            self._count_kernel_drops()
             self._udp_transport.close()
         for task in list(self._connections):
             task.cancel()
@@ -402,6 +439,17 @@ class SyslogListener:
                 log.warning("syslog connection from %s closed: a line longer than %s bytes", peer, limit)
                 return
 
+    def _count_kernel_drops(self) -> None:
+        drops = udp_kernel_drops(self._udp_transport.get_extra_info("socket"))
+        if drops is not None:
+            self.stats.kernel_dropped = drops - self._udp_drops_at_start
+            metrics.SYSLOG_UDP_KERNEL_DROPPED.set(self.stats.kernel_dropped)
+
+    async def _count_kernel_drops_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            self._count_kernel_drops()
+
     async def _udp_worker(self) -> None:
         while True:
             data, peer = await self._udp_queue.get()
@@ -480,4 +528,5 @@ def config_from_settings(settings, **overrides) -> ListenerConfig:
         batch_lines=given.get("batch_lines", settings.DEVLOGS_SYSLOG_BATCH_LINES),
         batch_wait=given.get("batch_wait", settings.DEVLOGS_SYSLOG_BATCH_WAIT_SECONDS),
         max_pending_lines=given.get("max_pending_lines", settings.DEVLOGS_SYSLOG_MAX_PENDING_LINES),
+        udp_buffer_bytes=settings.DEVLOGS_SYSLOG_UDP_BUFFER_BYTES,
     )

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import datetime
 import gzip
+import os
 import shutil
 import signal
 import socket
@@ -510,3 +511,36 @@ def test_any_message_parses_or_is_rejected_with_a_reason(raw):
 def test_any_body_splits_into_frames_or_a_framing_error(data):
     with contextlib.suppress(BodyError):
         assert all(isinstance(frame, bytes) for frame in split_frames(data))
+
+
+def _kernel_drops_on_port(port: int) -> int:
+    with open("/proc/net/udp") as rows:
+        for row in rows:
+            fields = row.split()
+            if len(fields) >= 13 and fields[1].endswith(f":{port:04X}"):
+                return int(fields[12])
+    raise AssertionError(f"no UDP socket on port {port}")
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_udp_datagrams_the_kernel_drops_are_counted(tmp_path, make_key, queue):
+    """A burst larger than the socket's buffer while the listener cannot read: what the kernel drops
+    is reported (run_syslog's kernel_dropped), not hidden behind dropped=0."""
+    if not os.path.exists("/proc/net/udp"):
+        pytest.skip("the kernel's UDP drop counter is Linux's /proc/net/udp")
+    with running_syslog(tmp_path, "--api-key", make_key(), DEVLOGS_SYSLOG_UDP_BUFFER_BYTES="4096") as (
+            proc, tcp, udp, out):
+        assert "udp_buffer=" in out.read_text()
+        proc.send_signal(signal.SIGSTOP)  # reads nothing: the kernel buffer fills, then drops
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                for i in range(500):
+                    sock.sendto(b"<14>1 - host-u burst - - - datagram %d" % i, ("127.0.0.1", udp))
+            dropped = _kernel_drops_on_port(udp)
+        finally:
+            proc.send_signal(signal.SIGCONT)
+        assert 0 < dropped < 500
+        wait_for(lambda: queue.pending_lines() == 500 - dropped, what="the buffered datagrams queued", timeout=60)
+        text = stop(proc, out)
+    assert f"received={500 - dropped} " in text and f"kernel_dropped={dropped} " in text, text

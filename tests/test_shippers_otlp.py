@@ -411,3 +411,15 @@ def test_quota_and_queue_failures_are_retryable_otlp_answers(client, make_key, q
     assert (down.status_code, down["Retry-After"], down["Content-Type"]) == (503, "5", JSON)
     assert status_of(down)[0].code == code_pb2.UNAVAILABLE
     monkeypatch.setattr(queue_module, "_producer", None)
+
+
+def test_the_otlp_exporter_retries_exactly_the_answers_we_mean_as_retry_later():
+    """The pinned OpenTelemetry exporter's own classification (429, 502, 503, 504 retried)."""
+    from opentelemetry.exporter.otlp.common.http import _is_retryable
+
+    retry_later = {429: "rate_limited", 503: "queue_unavailable"}  # and database_unavailable, server_busy
+    final = {400: "malformed", 401: "authentication_failed", 403: "permission_denied", 413: "body_too_large",
+             414: "uri_too_long", 415: "unsupported_media_type", 422: "idempotency_key_reused",
+             431: "headers_too_large"}
+    assert all(_is_retryable(status) for status in retry_later)
+    assert not any(_is_retryable(status) for status in final)

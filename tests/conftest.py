@@ -140,6 +140,25 @@ def child_env(tmp_path, **extra) -> dict:
     return env
 
 
+def raw_http(address: str, raw: bytes) -> tuple[int, dict | None]:
+    """Send raw bytes to host:port, read until the server closes: (status, the JSON error body or None).
+    For what an HTTP client library would refuse to send (a 32 KB URL, 20 KB of headers, half a body)."""
+    import orjson
+
+    host, port = address.split(":")
+    with socket.create_connection((host, int(port)), timeout=15) as sock:
+        sock.sendall(raw)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    if status < 400:
+        return status, None
+    assert body[:1] == b"{", answer[:600]
+    return status, orjson.loads(body)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

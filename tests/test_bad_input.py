@@ -198,25 +198,13 @@ def test_the_server_wide_inflation_budget_refuses_with_503_and_frees_what_it_hel
 def test_the_real_server_answers_long_urls_large_headers_and_stalled_bodies_in_json(make_key, tmp_path):
     """Twisted under daphne closed these connections without a word (or a bare 400)."""
     import asyncio
-    import socket
 
     import websockets
 
+    from tests.conftest import raw_http as exchange
     from tests.conftest import running_server
 
     key = make_key()
-
-    def exchange(address, raw: bytes) -> tuple[int, dict | None]:
-        host, port = address.split(":")
-        with socket.create_connection((host, int(port)), timeout=15) as sock:
-            sock.sendall(raw)
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
-        head, _, body = answer.partition(b"\r\n\r\n")
-        status = int(head.split()[1])
-        return status, orjson.loads(body) if status >= 400 else None
-
     with running_server(tmp_path, DEVLOGS_HTTP_IDLE_SECONDS="2") as address:
         status, body = exchange(address, b"GET /api/v1/logs?q=" + b"a" * 32_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert (status, body["error"]["code"]) == (414, "uri_too_long")

@@ -92,18 +92,10 @@ def test_ingest_websocket_and_sse_through_nginx(proxy, make_key):
 
 
 def test_nginx_refusals_come_in_the_json_error_shape(proxy, make_key):
-    import socket
+    from tests.conftest import raw_http
 
     def exchange(raw: bytes) -> tuple[int, dict]:
-        host, port = proxy.split(":")
-        with socket.create_connection((host, int(port)), timeout=15) as sock:
-            sock.sendall(raw)
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
-        head, _, body = answer.partition(b"\r\n\r\n")
-        assert body[:1] == b"{", answer[:600]
-        return int(head.split()[1]), orjson.loads(body)
+        return raw_http(proxy, raw)
 
     status, body = exchange(b"GET /api/v1/logs?q=" + b"a" * 32_000 + b" HTTP/1.1\r\nHost: localhost\r\n"
                             b"Connection: close\r\n\r\n")

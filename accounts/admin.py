@@ -71,7 +71,6 @@ class TenantAdmin(TenantScopedAdmin):
     search_fields = ["slug", "name"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [AppInline, MembershipInline]
-    tenant_path = ""
     tenant_admins_may_add = False
     tenant_admins_may_delete = False
 
@@ -237,7 +236,6 @@ def revoke_keys(modeladmin, request, queryset):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(TenantScopedAdmin):
-    tenant_path = "app__tenant"
     list_display = ["prefix_display", "name", "app", "tenant", "scopes", "status", "last_used_at", "expires_at"]
     list_filter = [("app__tenant", admin.RelatedOnlyFieldListFilter), "revoked_at"]
     search_fields = ["prefix", "name", "app__slug", "app__tenant__slug"]
@@ -298,7 +296,6 @@ def revoke_certificates(modeladmin, request, queryset):
 
 @admin.register(ClientCertificate)
 class ClientCertificateAdmin(TenantScopedAdmin):
-    tenant_path = "app__tenant"
     form = ClientCertificateForm
     list_display = ["fingerprint_display", "name", "app", "tenant", "subject", "status", "not_after", "created_at"]
     list_filter = [("app__tenant", admin.RelatedOnlyFieldListFilter), "revoked_at"]

@@ -8,12 +8,12 @@ make or touch an owner, and nobody changes their own membership.
 """
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 
 from accounts.audit import record
 from accounts.models import Membership, Role, Tenant
 from accounts.scoping import managed_tenant_ids, rows_of, tenant_path
-
 
 
 def owned_tenant_ids(user) -> set[int] | None:
@@ -46,25 +46,21 @@ class ScopedRelatedFilter(admin.RelatedFieldListFilter):
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose rows belong to a tenant through `tenant_path` (e.g. "app__tenant").
+    """A ModelAdmin whose rows belong to a tenant (through the path accounts.scoping.tenant_path finds).
 
     Every tenant-owned admin is one of these: list, change page, filters, search, actions,
     autocomplete and foreign-key or many-to-many choices show a tenant admin only their tenants.
     """
 
-    tenant_path: str | None = None  # found from the model (accounts.scoping.tenant_path) unless given
     tenant_admins_may_add = True
     tenant_admins_may_delete = True
 
     def _tenants(self, request):
         return managed_tenant_ids(request.user)
 
-    def _path(self) -> str:
-        return tenant_path(self.model) if self.tenant_path is None else self.tenant_path
-
     def _tenant_id_of(self, obj) -> int | None:
         value = obj
-        for part in filter(None, self._path().split("__")):
+        for part in filter(None, tenant_path(self.model).split("__")):
             value = getattr(value, part, None)
             if value is None:
                 return None
@@ -116,17 +112,10 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return scoped
 
     def _is_relation(self, path: str) -> bool:
-        model = self.model
-        field = None
-        for part in path.split("__"):
-            try:
-                field = model._meta.get_field(part)
-            except Exception:
-                return False
-            model = field.related_model
-            if model is None:
-                return False
-        return field is not None and field.is_relation
+        try:
+            return get_fields_from_path(self.model, path)[-1].is_relation
+        except (FieldDoesNotExist, NotRelationField):
+            return False
 
     def _scope_choices(self, db_field, request, kwargs: dict) -> dict:
         tenants = self._tenants(request)

@@ -148,10 +148,6 @@ class _VerifiedKeys:
         with self._lock:
             self._keys.pop(key_hash, None)
 
-    def forget_all(self) -> None:
-        with self._lock:
-            self._keys.clear()
-
 
 verified_keys = _VerifiedKeys()
 

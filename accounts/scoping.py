@@ -7,6 +7,7 @@ request body or URL. Long-lived sessions ask `access_ended` again. The log store
 own reads by tenant id (logs/search.py, logs/store/), from the caller it is given.
 """
 
+import functools
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -24,6 +25,7 @@ from accounts.models import ApiKey, App, Membership, Role, Tenant
 TENANT_HEADER = "X-Devlogs-Tenant"
 
 
+@functools.cache  # a fact about the model class: asked on every scoped query
 def tenant_path(model) -> str:
     """The lookup from a tenant-owned model to its tenant: "tenant", "app__tenant",
     "channel__tenant", "" for Tenant itself. ValueError for a model no tenant owns."""

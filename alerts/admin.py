@@ -93,7 +93,6 @@ class EventAdmin(ReadOnly, TenantScopedAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnly, TenantScopedAdmin):
-    tenant_path = "channel__tenant"
     list_display = ["created_at", "kind", "channel", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
     list_filter = ["status", "kind", ("channel__tenant", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["idempotency_key", "channel__name"]

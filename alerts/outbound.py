@@ -101,34 +101,41 @@ def _refusal(host: str, address: str) -> str:
             "(DEVLOGS_ALERT_ALLOWED_TARGETS)")
 
 
+def _resolve(host: str, port: int) -> list[str]:
+    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def _first_forbidden(host: str, addresses: list[str]) -> str | None:
+    """The first of the host's addresses the server must not reach (None: all may be reached)."""
+    if _host_allowed(host):
+        return None
+    return next((address for address in addresses if _forbidden(address)), None)
+
+
 def check_target(url: str) -> None:
     """At create and update: ValueError when the URL is malformed or its host is a forbidden address.
 
     A name that does not resolve now is let through (it may later); every delivery checks again.
     """
     parts = check_url(url)
-    if _host_allowed(parts.hostname):
-        return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        addresses = _resolve(parts.hostname, parts.port or 443)
     except (socket.gaierror, UnicodeError):
         return
-    for info in infos:
-        if _forbidden(info[4][0]):
-            raise ValueError(_refusal(parts.hostname, info[4][0]))
+    blocked = _first_forbidden(parts.hostname, addresses)
+    if blocked is not None:
+        raise ValueError(_refusal(parts.hostname, blocked))
 
 
 def public_address(host: str, port: int) -> str:
     """The address to connect to, after checking every address the host resolves to."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = _resolve(host, port)
     except (socket.gaierror, UnicodeError) as exc:
         raise DeliveryError(f"cannot resolve {host}: {getattr(exc, 'strerror', None) or exc}") from None
-    addresses = [info[4][0] for info in infos]
-    if not _host_allowed(host):
-        blocked = [a for a in addresses if _forbidden(a)]
-        if blocked:
-            raise ForbiddenTarget(_refusal(host, blocked[0]))
+    blocked = _first_forbidden(host, addresses)
+    if blocked is not None:
+        raise ForbiddenTarget(_refusal(host, blocked))
     return addresses[0]
 
 
@@ -153,13 +160,12 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     try:
         response = pool.urlopen("POST", path, body=body, headers={**headers, "Host": parts.netloc},
                                 redirect=False, retries=False, preload_content=False, assert_same_host=False)
-        answer = response.read(ANSWER_BYTES, decode_content=True)
+        response.read(ANSWER_BYTES, decode_content=True)  # so the connection ends cleanly; never shown
         response.release_conn()
     except urllib3.exceptions.HTTPError as exc:
         raise DeliveryError(f"could not deliver to {host}: {_reason(exc)}") from None
     finally:
         pool.close()
-    del answer  # read (so the connection ends cleanly) but never shown: see the module's docstring
     if 300 <= response.status < 400:
         raise DeliveryError(f"{host} answered HTTP {_status(response.status)}, a redirect; redirects are not "
                             "followed, so give the final URL", response.status)

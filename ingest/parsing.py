@@ -118,7 +118,8 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     return bytes(out)
 
 
-def _media_type(content_type: str | None) -> str:
+def media_type(content_type: str | None) -> str:
+    """"application/json; charset=utf-8" → "application/json" (every ingest endpoint reads it so)."""
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
@@ -132,7 +133,7 @@ def _json_error(exc: orjson.JSONDecodeError, data: bytes, what: str) -> tuple[st
 
 def split_records(data: bytes, content_type: str | None) -> list:
     """The raw records of a body: parsed values, or LineError for NDJSON lines that do not parse."""
-    media = _media_type(content_type)
+    media = media_type(content_type)
     if media in JSON_TYPES:
         try:
             value = orjson.loads(data)

@@ -42,15 +42,19 @@ def _membership_changed(sender, instance: Membership, **kwargs):
     _announce([instance.tenant_id])
 
 
+def _tenants_of(user_id) -> list[int]:
+    return list(Membership.objects.filter(user_id=user_id).values_list("tenant_id", flat=True))
+
+
 def _user_changed(sender, instance, **kwargs):
     if kwargs.get("created"):
         return
-    _announce(Membership.objects.filter(user_id=instance.pk).values_list("tenant_id", flat=True))
+    _announce(_tenants_of(instance.pk))
 
 
 def _logged_out(sender, request, user, **kwargs):
     if user is not None:
-        _announce(Membership.objects.filter(user_id=user.pk).values_list("tenant_id", flat=True))
+        _announce(_tenants_of(user.pk))
 
 
 def connect() -> None:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from devlogs import metrics
 from processing.envelope import Envelope, decode
+from processing.processor import announce_stored, count_stored
 from processing.queue import Producer, QueueUnavailable
 
 log = logging.getLogger("devlogs.processor")
@@ -124,15 +124,8 @@ class DirectWriter(Producer):
                 request.done.set()
         if envelopes is None:
             return
-        lines = sum(len(envelope.lines) for envelope in envelopes)
-        metrics.PROCESSOR_WRITE_SECONDS.observe(time.monotonic() - started)
-        metrics.PROCESSOR_BATCH_LINES.observe(lines)
-        metrics.PROCESSOR_LINES.inc(lines)
-        if self._publish is not None:
-            try:
-                self._publish(envelopes)
-            except Exception:  # the live feed is best effort; the lines are stored
-                log.exception("live feed publish failed")
+        count_stored(envelopes, write_seconds=time.monotonic() - started)
+        announce_stored(self._publish, envelopes)
 
     def _fsync_commits(self) -> None:
         # The store's connections commit with synchronous=NORMAL (a WAL commit reaches the disk

@@ -30,6 +30,25 @@ log = logging.getLogger("devlogs.processor")
 POISON_ERRORS = (db.DataError, db.IntegrityError)
 
 
+def count_stored(envelopes: list[Envelope], *, write_seconds: float) -> int:
+    """The metrics of one stored batch (by a processor or the embedded server's direct writer); its lines."""
+    lines = sum(len(envelope.lines) for envelope in envelopes)
+    metrics.PROCESSOR_WRITE_SECONDS.observe(write_seconds)
+    metrics.PROCESSOR_BATCH_LINES.observe(lines)
+    metrics.PROCESSOR_LINES.inc(lines)
+    return lines
+
+
+def announce_stored(publish: Callable[[list[Envelope]], None] | None, envelopes: list[Envelope]) -> None:
+    """Hand stored lines to the live feed: best effort, the lines are stored either way."""
+    if publish is None or not envelopes:
+        return
+    try:
+        publish(envelopes)
+    except Exception:
+        log.exception("live feed publish failed")
+
+
 @dataclass
 class Stats:
     batches: int = 0
@@ -86,23 +105,17 @@ class Processor:
         write_started = time.monotonic()
         if envelopes and not self._write_with_retry(envelopes, good):
             return 0  # stopping during an outage: nothing acknowledged, all will be re-delivered
-        metrics.PROCESSOR_WRITE_SECONDS.observe(time.monotonic() - write_started)
+        write_seconds = time.monotonic() - write_started
         # Every message is now stored or set aside in the dead-letter store: acknowledge them all.
         started = time.monotonic()
         self.consumer.commit(messages)
         self.stats.commit_seconds += time.monotonic() - started
-        lines = sum(len(e.lines) for e in envelopes)
+        lines = count_stored(envelopes, write_seconds=write_seconds)
         self.stats.batches += 1
         self.stats.lines += lines
-        metrics.PROCESSOR_BATCH_LINES.observe(lines)
-        metrics.PROCESSOR_LINES.inc(lines)
         self._gauge_lag()
         log.debug("batch stored lines=%s messages=%s", lines, len(messages))
-        if self.publish is not None and envelopes:
-            try:
-                self.publish(envelopes)
-            except Exception:  # the live feed is best effort; the lines are stored
-                log.exception("live feed publish failed")
+        announce_stored(self.publish, envelopes)
         return lines
 
     def _recover(self) -> None:

@@ -24,7 +24,7 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError, database_unavailable
 from ingest.accept import now_ns
 from ingest.event_ids import uuid7_strings
-from ingest.parsing import BodyError, LineError, decompress, normalise_line
+from ingest.parsing import BodyError, LineError, decompress, media_type, normalise_line
 from ingest.submit import submit_lines
 from ingest.views import limits_from_settings, read_body
 from shippers.es_bulk import (
@@ -181,10 +181,10 @@ class BulkView(ElasticView):
     def post(self, request, index: str | None = None):
         started = time.monotonic()
         caller = caller_for_request(request)
-        media_type = (request.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
-        if media_type in FORM_TYPES:
+        media = media_type(request.headers.get("Content-Type"))
+        if media in FORM_TYPES:
             raise ApiError(415, "media_type_header_exception",
-                           f"Content-Type [{media_type}] is not supported; send application/x-ndjson.")
+                           f"Content-Type [{media}] is not supported; send application/x-ndjson.")
         limits = limits_from_settings()
         received_ns = now_ns()
         try:

@@ -10,7 +10,7 @@ import cramjam
 import orjson
 from google.protobuf.message import DecodeError
 
-from ingest.parsing import BodyError, LineError
+from ingest.parsing import BodyError, LineError, media_type
 from ingest.timestamps import parse_timestamp
 from shippers.lines import Record, check_ts, lenient_level
 from shippers.loki_push_pb2 import PushRequest
@@ -30,7 +30,7 @@ SPAN_LABELS = ("span_id", "spanID", "spanId")
 
 
 def encoding_for(content_type: str | None) -> str | None:
-    return _ENCODINGS.get((content_type or "").split(";", 1)[0].strip().lower())
+    return _ENCODINGS.get(media_type(content_type))
 
 
 # --- labels -----------------------------------------------------------------------------------

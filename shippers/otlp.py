@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceResponse,
 )
 
-from ingest.parsing import BodyError, LineError
+from ingest.parsing import BodyError, LineError, media_type
 from logs.levels import level_name
 from shippers.lines import Record, lenient_level
 
@@ -38,18 +38,14 @@ SERVICE_KEY, HOST_KEY = "service.name", "host.name"
 _UNUSABLE_ID = base64.b64encode(b"\xff").decode()
 
 
-def _media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
 def encoding_for(content_type: str | None) -> str | None:
     """PROTOBUF or JSON for the request's Content-Type; None when it is neither."""
-    return _ENCODINGS.get(_media_type(content_type))
+    return _ENCODINGS.get(media_type(content_type))
 
 
 def answer_encoding(content_type: str | None) -> str:
     """The encoding to answer in: the request's, or JSON when it only looks like JSON."""
-    return encoding_for(content_type) or (JSON if "json" in _media_type(content_type) else PROTOBUF)
+    return encoding_for(content_type) or (JSON if "json" in media_type(content_type) else PROTOBUF)
 
 
 # --- decoding ----------------------------------------------------------------------------------

@@ -2,8 +2,11 @@
 on word boundaries, any case: logs/tokens.py says exactly what that means).
 
 Django's `icontains` writes `UPPER(message) LIKE UPPER(%s)`; `ILIKE` is cheaper per row and
-what PostgreSQL indexes could serve. SQLite's LIKE is case-insensitive for ASCII letters.
+what PostgreSQL indexes could serve. Both fold case as Python does (Unicode), the live matcher's
+rule: PostgreSQL in a UTF-8 locale, SQLite through REGEXP (its LIKE folds ASCII only).
 """
+
+import re
 
 from django.db.models import BooleanField, Expression, F, Lookup, TextField
 
@@ -27,10 +30,28 @@ class ILikeContains(Lookup):
         """The LIKE pattern for the value (subclasses may allow wildcards)."""
         return escape_like(str(self.rhs))
 
+    def regex(self) -> str:
+        """The same test as a Python regular expression (flags aside): what SQLite runs."""
+        return re.escape(str(self.rhs))
+
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        operator = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
-        return f"{lhs} {operator} %s ESCAPE '\\'", [*lhs_params, f"%{self.pattern()}%"]
+        like = f"%{self.pattern()}%"
+        if connection.vendor == "postgresql":
+            return f"{lhs} ILIKE %s ESCAPE '\\'", [*lhs_params, like]
+        return sqlite_any_case(lhs, lhs_params, like, self.regex(), str(self.rhs).isascii())
+
+
+def sqlite_any_case(lhs: str, lhs_params: list, like: str, regex: str, ascii_term: bool) -> tuple[str, list]:
+    """SQLite: `regex` found in the column, any case, folded as Python folds (the live matcher's
+    rule; Django registers REGEXP as Python's re.search). Before it, where the term is ASCII, LIKE
+    (in C) rules out most lines; it folds ASCII case only, and Python also folds a few other letters
+    onto ASCII ones (the Kelvin sign onto k), so lines holding anything beyond ASCII skip that test."""
+    regexp, params = f"{lhs} REGEXP %s", [*lhs_params, "(?is)" + regex]
+    if ascii_term:
+        return (f"(({lhs} LIKE %s ESCAPE '\\' OR {lhs} GLOB %s) AND {regexp})",
+                [*lhs_params, like, *lhs_params, NOT_ASCII_GLOB, *params])
+    return regexp, params
 
 
 @TextField.register_lookup
@@ -46,15 +67,7 @@ class WordMatch(Lookup):
             # ILIKE first: a cheap test that rejects most rows before the regular expression runs.
             return (f"({lhs} ILIKE %s ESCAPE '\\' AND {lhs} ~* %s)",
                     [*lhs_params, f"%{escape_like(term)}%", *lhs_params, postgres_pattern(term)])
-        # SQLite: Django registers REGEXP as Python's re.search, the very test matches() makes.
-        # Before it, where the term is ASCII, LIKE (in C) rules out most lines; it folds ASCII case
-        # only, and Python also folds a few other letters onto ASCII ones (the Kelvin sign onto
-        # k), so lines holding anything beyond ASCII skip that test.
-        regexp, params = f"{lhs} REGEXP %s", [*lhs_params, "(?is)" + python_pattern(term)]
-        if term.isascii():
-            return (f"(({lhs} LIKE %s ESCAPE '\\' OR {lhs} GLOB %s) AND {regexp})",
-                    [*lhs_params, f"%{escape_like(term)}%", *lhs_params, NOT_ASCII_GLOB, *params])
-        return regexp, params
+        return sqlite_any_case(lhs, lhs_params, f"%{escape_like(term)}%", python_pattern(term), term.isascii())
 
 
 class ColumnCondition(Expression):

@@ -128,6 +128,18 @@ def term_regex(term: str) -> re.Pattern:
     return re.compile(python_pattern(term), re.IGNORECASE | re.DOTALL)
 
 
+def wildcard_pattern(pattern: str) -> str:
+    """Python: `pattern` somewhere in a text, `*` any run of characters (case is the flags' job)."""
+    return ".*".join(re.escape(piece) for piece in pattern.split("*"))
+
+
+@lru_cache(maxsize=512)
+def contains_regex(pattern: str) -> re.Pattern:
+    """Python: the message test of a wildcard search term, any case. The SQLite store runs this very
+    regex (REGEXP); Python's case folding is Unicode's, where SQLite's LIKE folds ASCII only."""
+    return re.compile(wildcard_pattern(pattern), re.IGNORECASE | re.DOTALL)
+
+
 def python_pattern(term: str) -> str:
     before = f"(?<![{WORD_CHARS}])" if term[:1] and _is_word_char(term[0]) else ""
     after = f"(?![{WORD_CHARS}])" if term[-1:] and _is_word_char(term[-1]) else ""

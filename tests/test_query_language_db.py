@@ -130,6 +130,10 @@ CASES = [
     ("disk*0%", {4}),
     ("☕", {9}),
     ("café", {9}),
+    # one case-folding rule on every database and in the live matcher: Unicode, not ASCII only
+    ("ÜNÏCÖDÉ", {9}),
+    ("ünï*CAFÉ", {9}),
+    ("CAF*", {9}),
     # OR, NOT, -, parentheses, precedence
     ("disk OR heartbeat", {4, 5, 11}),
     ("disk -100%", {5}),

@@ -22,6 +22,7 @@ from django.db.models import CharField, Lookup, Q, TextField
 
 from logs.lookups import ColumnCondition, ILikeContains, escape_like  # importing registers message__word_match too
 from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text, number_value
+from logs.tokens import wildcard_pattern
 
 _LEVEL_LOOKUP = {"=": "level", ">": "level__gt", ">=": "level__gte", "<": "level__lt", "<=": "level__lte"}
 _SQL_OP = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
@@ -54,6 +55,9 @@ class IContainsWildcard(ILikeContains):
 
     def pattern(self) -> str:
         return _like_pattern(str(self.rhs))
+
+    def regex(self) -> str:
+        return wildcard_pattern(str(self.rhs))
 
 
 for _field in (CharField, TextField):

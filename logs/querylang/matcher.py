@@ -11,16 +11,15 @@ from functools import lru_cache
 
 from logs.levels import NUMBERS
 from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text, number_value
-from logs.tokens import contains_term
+from logs.tokens import contains_regex, contains_term, wildcard_pattern
 
 _MISSING = object()
 _COMPARE = {"=": operator.eq, ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 
 @lru_cache(maxsize=512)
-def _wildcard_regex(pattern: str, contains: bool) -> re.Pattern:
-    body = ".*".join(re.escape(piece) for piece in pattern.split("*"))
-    return re.compile(body if contains else f"(?:{body})\\Z", re.DOTALL)
+def _whole_regex(pattern: str) -> re.Pattern:
+    return re.compile(f"(?:{wildcard_pattern(pattern)})\\Z", re.DOTALL)
 
 
 def wildcard_match(pattern: str, text: str) -> bool:
@@ -29,7 +28,7 @@ def wildcard_match(pattern: str, text: str) -> bool:
     Callers building `app_ids` for compile_query should select slugs with this, so that the database
     and matches() agree.
     """
-    return _wildcard_regex(pattern, False).match(text) is not None
+    return _whole_regex(pattern).match(text) is not None
 
 
 def _is_number(value) -> bool:
@@ -74,7 +73,7 @@ def matches(node: Node | None, entry: dict) -> bool:
         return not matches(node.item, entry)
     if isinstance(node, Text):
         if node.wildcard:
-            return _wildcard_regex(node.value.lower(), True).search(entry["message"].lower()) is not None
+            return contains_regex(node.value).search(entry["message"]) is not None
         return contains_term(entry["message"], node.value)
     if isinstance(node, Match):
         value = entry[node.field] or ""

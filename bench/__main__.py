@@ -4,6 +4,7 @@
     .venv/bin/python -m bench all [--quick]                  # everything, ~60 min (--quick: a few minutes)
     .venv/bin/python -m bench ingest|processor|e2e|queries|soak|profile [--quick]
     .venv/bin/python -m bench embedded [--quick] [--lines N] [--runs N] [--profile] [--keep]
+    .venv/bin/python -m bench hostile                        # 16 gzip bodies of 45 KB → 45 MB at once
 
 Starts PostgreSQL, Kafka and Redis through scripts/ when they are not running (and stops
 what it started), runs each stage in its own process (each stage has its own Django set-up),
@@ -34,7 +35,7 @@ TARGETS = {"ingest lines/s": 60_000, "processor rows/s": 50_000, "e2e lines/s": 
            "e2e queryable p99 ms": 2_000, "query p95 ms at 10M": 200}
 E2E_COLUMNS = ("offered lines/s", "seconds", "accepted lines/s", "committed lines/s (steady)", "non-202", "drained",
                "drain seconds", "lost", "doubled", "queryable p50 ms", "queryable p99 ms", "live p50 ms", "live p99 ms")
-STAGES = ("ingest", "processor", "e2e", "soak", "queries", "profile", "embedded")
+STAGES = ("ingest", "processor", "e2e", "soak", "queries", "profile", "embedded", "hostile")
 
 
 # --- stages (each runs in a child process: `python -m bench _stage NAME ...`) ---------------------
@@ -104,6 +105,12 @@ def stage_embedded(args) -> dict:
                keep=args.keep)
 
 
+def stage_hostile(args) -> dict:
+    from bench.hostile_bodies import run
+
+    return run()
+
+
 def run_stage(args) -> None:
     started = time.monotonic()
     section = globals()[f"stage_{args.stage}"](args)
@@ -157,6 +164,8 @@ def _plan(what: str, args, report: dict) -> None:
             sections["queries"]["rows"] += _child("queries", args, name, rows=size)["rows"]
     if what in ("profile", "all"):
         sections["profile"] = _child("profile", args, "devlogs_bench")
+    if what == "hostile":
+        sections["hostile"] = _child("hostile", args, None)
     if what == "embedded":
         sections["embedded"] = _child("embedded", args, None, lines=args.lines, runs=args.runs, profile=args.profile,
                                       keep=args.keep)
@@ -293,7 +302,7 @@ def main(argv=None) -> None:
     path = folder / f"{started:%Y%m%dT%H%M%SZ}.json"
     report = {"started": started.isoformat(timespec="seconds"), "command": " ".join(["python -m bench", *sys.argv[1:]]),
               "quick": args.quick, "targets": TARGETS, "sections": {}}
-    embedded = args.what == "embedded"  # SQLite only: no service started, none asked
+    embedded = args.what in ("embedded", "hostile")  # SQLite only: no service started, none asked
     with Services(needed=() if embedded else ("postgres", "kafka", "redis")):
         report["machine"] = describe(None if embedded else database_url("devlogs_bench"))
         try:

@@ -18,9 +18,11 @@ from django.conf import settings  # noqa: E402
 from accounts.websocket_auth import ApiKeyWebsocketMiddleware, BrowserOriginValidator  # noqa: E402
 from devlogs.body_limit import BodyLimitMiddleware  # noqa: E402
 from devlogs.http_server import harden as harden_http_server  # noqa: E402
+from devlogs.process_memory import return_large_blocks_to_the_system  # noqa: E402
 from logs.routing import websocket_urlpatterns  # noqa: E402
 
 harden_http_server(settings.DEVLOGS_HTTP_IDLE_SECONDS)  # Twisted's own answers, made ours (devlogs/http_server.py)
+return_large_blocks_to_the_system()  # peaks of inflated bodies do not stay (devlogs/process_memory.py)
 
 application = ProtocolTypeRouter({
     "http": BodyLimitMiddleware(django_asgi_app),

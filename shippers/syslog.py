@@ -57,7 +57,7 @@ class SyslogMessage:
 
 def parse_message(raw: bytes | str, *, received_ns: int) -> SyslogMessage:
     """One message without its framing; LineError says what is wrong with it."""
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, (bytes, bytearray)) else raw
     text = text.rstrip("\r\n")
     match = _PRI.match(text)
     if match is None:

@@ -15,7 +15,7 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
 from devlogs.openapi import errors
 from ingest.accept import now_ns
-from ingest.parsing import BodyError, LineError, ParsedBody, Rejection, decompress, normalise_line
+from ingest.parsing import BodyError, LineError, ParsedBody, Rejection, decompress, is_blank, normalise_line
 from ingest.views import accept_parsed, limits_from_settings, read_body
 from shippers.syslog import parse_message, split_frames, take_key, to_record
 
@@ -76,7 +76,7 @@ class SyslogIngestView(APIView):
         try:
             body = read_body(request, limits.max_body_bytes)
             data = decompress(body, request.headers.get("Content-Encoding"), limits.max_decompressed_bytes)
-            if not data.strip():
+            if is_blank(data):
                 raise BodyError(400, "empty_body", "The body is empty; send at least one syslog message.", "body")
             parsed = parse_syslog_body(data, received_ns=received_ns, limits=limits)
         except BodyError as exc:

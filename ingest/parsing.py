@@ -17,6 +17,7 @@ from ingest.timestamps import parse_timestamp
 from logs.levels import INFO, parse_level
 
 JSON_TYPES = {"application/json", "text/json"}
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")  # a browser form, never log lines
 NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines",
                 "application/x-jsonlines", "application/json-seq", "text/plain"}
 KNOWN_FIELDS = {"message", "timestamp", "level", "service", "host", "trace_id", "span_id", "attributes"}

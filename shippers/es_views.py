@@ -24,7 +24,7 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError, database_unavailable
 from ingest.accept import now_ns
 from ingest.event_ids import uuid7_strings
-from ingest.parsing import BodyError, LineError, decompress, media_type, normalise_line
+from ingest.parsing import FORM_TYPES, BodyError, LineError, decompress, media_type, normalise_line
 from ingest.submit import submit_lines
 from ingest.views import limits_from_settings, read_body
 from shippers.es_bulk import (
@@ -112,7 +112,6 @@ def es_exception_handler(exc, context):
     return response
 
 
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")  # a browser form, never a bulk body
 
 
 def _es_error(status: int, error_type: str, reason: str) -> Response:

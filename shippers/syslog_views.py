@@ -15,7 +15,8 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
 from devlogs.openapi import errors
 from ingest.accept import now_ns
-from ingest.parsing import BodyError, LineError, ParsedBody, Rejection, decompress, is_blank, normalise_line
+from ingest.parsing import (FORM_TYPES, BodyError, LineError, ParsedBody, Rejection, decompress, is_blank, media_type,
+                            normalise_line)
 from ingest.views import accept_parsed, limits_from_settings, read_body
 from shippers.syslog import parse_message, split_frames, take_key, to_record
 
@@ -71,6 +72,9 @@ class SyslogIngestView(APIView):
                     "See docs/shippers-bulk-syslog.md.")
     def post(self, request):
         caller = caller_for_request(request)
+        if media_type(request.content_type) in FORM_TYPES:  # any other type is taken as syslog text
+            raise ApiError(415, "unsupported_media_type", "A form body is not syslog; send the messages as text/plain.",
+                           field="Content-Type")
         limits = limits_from_settings()
         received_ns = now_ns()
         try:

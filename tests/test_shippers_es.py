@@ -337,3 +337,15 @@ def test_any_body_is_items_or_an_elasticsearch_error(lines):
         if item.source is not None:
             with contextlib.suppress(LineError):
                 normalise_line(record_from_document(item.source, index=item.index), received_ns=1, limits=Limits())
+
+
+def test_the_official_client_retries_exactly_the_answers_we_mean_as_retry_later():
+    """The pinned Elasticsearch client's own classification (its transport's retry_on_status): our
+    429 and 503 answers are retried, our final answers are not."""
+    from elasticsearch import Elasticsearch
+
+    retry_on = set(Elasticsearch("http://127.0.0.1:9/es", api_key="unused").transport.retry_on_status)
+    retry_later = {429: "es_rejected_execution_exception", 503: "unavailable_shards_exception"}
+    final = (400, 401, 403, 413, 414, 415, 422, 431)
+    assert set(retry_later) <= retry_on
+    assert not retry_on & set(final)

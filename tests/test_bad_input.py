@@ -116,7 +116,7 @@ def test_form_bodies_get_415_from_the_real_server_on_every_ingest_endpoint(make_
     key = make_key()
     body = b'--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--xyz--\r\n'
     with running_server(tmp_path) as address:
-        for path in ("/api/v1/logs", "/v1/logs", "/otlp/v1/logs", "/loki/api/v1/push", "/es/_bulk"):
+        for path in ("/api/v1/logs", "/v1/logs", "/otlp/v1/logs", "/loki/api/v1/push", "/es/_bulk", "/api/v1/syslog"):
             for content_type in ("multipart/form-data", "multipart/form-data; boundary=xyz",
                                  "application/x-www-form-urlencoded"):
                 conn = http.client.HTTPConnection(*address.split(":"), timeout=10)
@@ -126,9 +126,9 @@ def test_form_bodies_get_415_from_the_real_server_on_every_ingest_endpoint(make_
                 answer = response.read()
                 assert response.status == 415, (path, content_type, response.status, answer[:200])
                 assert answer, (path, content_type)
-                if path in ("/api/v1/logs", "/es/_bulk"):
+                if path in ("/api/v1/logs", "/es/_bulk", "/api/v1/syslog"):
                     error = orjson.loads(answer)["error"]
-                    assert error["status" if path == "/api/v1/logs" else "type"] in (415, "media_type_header_exception")
+                    assert error["type" if path == "/es/_bulk" else "status"] in (415, "media_type_header_exception")
                 conn.close()
         # and it still serves
         conn = http.client.HTTPConnection(*address.split(":"), timeout=10)

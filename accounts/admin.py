@@ -67,7 +67,7 @@ def delete_membership(request, membership: Membership) -> None:
 @admin.register(Tenant)
 class TenantAdmin(TenantScopedAdmin):
     list_display = ["slug", "name", "retention_days", "ingest_lines_per_second", "ingest_bytes_per_day",
-                    "usage_today", "created_at"]
+                    "created_at"]  # ingest/admin.py adds today's usage
     search_fields = ["slug", "name"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [AppInline, MembershipInline]
@@ -78,7 +78,7 @@ class TenantAdmin(TenantScopedAdmin):
         return obj.pk
 
     def get_readonly_fields(self, request, obj=None):
-        fields = ["usage_today"]
+        fields = list(self.readonly_fields)
         if not request.user.is_superuser:
             fields += OPERATOR_ONLY_TENANT_FIELDS
         return fields
@@ -102,15 +102,6 @@ class TenantAdmin(TenantScopedAdmin):
                 if membership.pk else None
             save_membership(request, membership, before)
         formset.save_m2m()
-
-    @admin.display(description="Usage today (lines / bytes)")
-    def usage_today(self, obj):
-        from ingest.quotas import usage
-
-        today = usage(obj) if obj.pk else None
-        if today is None:
-            return "–"
-        return f"{today.lines:,} / {today.bytes:,}"
 
 
 @admin.register(Membership)

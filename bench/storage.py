@@ -51,7 +51,7 @@ def envelopes(apps, rows: int, *, span: timedelta, end: datetime, per_envelope: 
     a pool of 100,000 generated lines so that 10M rows load in minutes rather than generate for many.
     """
     from ingest.event_ids import uuid7_strings
-    from processing.envelope import Envelope
+    from logline.envelope import Envelope
 
     rng = random.Random(seed)
     start_ns = int((end - span).timestamp() * 1e9)
@@ -90,7 +90,7 @@ def envelopes(apps, rows: int, *, span: timedelta, end: datetime, per_envelope: 
 def _mixed_envelopes(apps, rows, rng, start_ns, span_ns, per_envelope):
     from bench.common import make_lines
     from ingest.event_ids import uuid7_strings
-    from processing.envelope import Envelope
+    from logline.envelope import Envelope
 
     pool = [{"level": LEVEL_NUMBERS[line["level"]], "message": line["message"], "service": line["service"],
              "host": line["host"], "trace_id": "", "span_id": "", "attributes": line["attributes"]}

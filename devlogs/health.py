@@ -91,7 +91,7 @@ def _admin_client():
     global _kafka_admin, _kafka_admin_config
     from confluent_kafka.admin import AdminClient
 
-    from processing.kafka_queue import client_config
+    from devlogs.kafka_client import client_config
 
     config = client_config(settings)
     with _kafka_admin_lock:

@@ -4,8 +4,8 @@ import time
 
 from accounts.models import ApiKey
 from ingest.event_ids import uuid7_strings
-from ingest.redaction import redactor_for_tenant
-from processing.envelope import Envelope, encode
+from ingest.redaction_policies import redactor_for_tenant
+from logline.envelope import Envelope, encode
 from processing.queue import Producer
 
 # Bound one queue message: Kafka refuses messages over 1 MB by default.

@@ -1,9 +1,13 @@
-"""Django admin for ingest: each tenant's redaction policy (operators, and tenant admins for their own)."""
+"""Django admin for ingest: each tenant's redaction policy (operators, and tenant admins for their
+own), and today's quota usage on the tenant page (accounts knows nothing of ingest)."""
 
 from django.contrib import admin
 
+from accounts.admin import TenantAdmin
 from accounts.admin_scoping import TenantScopedAdmin, audit_field_changes
+from accounts.models import Tenant
 from ingest.models import RedactionPolicy
+from ingest.quotas import usage
 
 AUDITED = {field: "redaction.changed" for field in
            ("passwords", "tokens", "card_numbers", "emails", "custom_patterns", "drop_keys", "mask_keys")}
@@ -30,3 +34,19 @@ class RedactionPolicyAdmin(TenantScopedAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         audit_field_changes(request, obj, form, AUDITED)
+
+
+class TenantWithUsageAdmin(TenantAdmin):
+    list_display = [*TenantAdmin.list_display[:-1], "usage_today", TenantAdmin.list_display[-1]]
+    readonly_fields = ["usage_today"]
+
+    @admin.display(description="Usage today (lines / bytes)")
+    def usage_today(self, obj):
+        today = usage(obj) if obj.pk else None
+        if today is None:
+            return "–"
+        return f"{today.lines:,} / {today.bytes:,}"
+
+
+admin.site.unregister(Tenant)
+admin.site.register(Tenant, TenantWithUsageAdmin)

@@ -13,8 +13,8 @@ import orjson
 
 from ingest.inflation import charge
 
-from ingest.timestamps import parse_timestamp
-from logs.levels import INFO, parse_level
+from logline.timestamps import parse_timestamp
+from logline.levels import INFO, parse_level
 
 JSON_TYPES = {"application/json", "text/json"}
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")  # a browser form, never log lines

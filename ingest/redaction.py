@@ -19,7 +19,6 @@ import bisect
 import functools
 import logging
 import re
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -532,39 +531,12 @@ def compile_spec(spec: Spec) -> Redactor:
 
 # --- per-tenant cache ---------------------------------------------------------------------
 
-_by_tenant: dict[int, tuple[float, Redactor]] = {}
-
-
-def redactor_for_tenant(tenant_id: int) -> Redactor:
-    """The tenant's redactor, re-read from the database at most every DEVLOGS_REDACTION_CACHE_SECONDS.
-
-    Saving a policy invalidates this process's entry at once; other ingest processes pick the
-    change up when their entry expires.
-    """
-    from django.conf import settings
-    from django.db import DatabaseError
-
-    from ingest.models import RedactionPolicy  # models import this module
-
-    now = time.monotonic()
-    cached = _by_tenant.get(tenant_id)
-    if cached is not None and now - cached[0] < settings.DEVLOGS_REDACTION_CACHE_SECONDS:
-        return cached[1]
-    try:
-        policy = RedactionPolicy.objects.filter(tenant_id=tenant_id).first()
-    except DatabaseError:
-        if cached is None:
-            raise
-        log.warning("redaction policy unreadable, keeping the cached one tenant=%s", tenant_id)
-        return cached[1]
-    redactor = compile_spec((policy or RedactionPolicy()).spec())
-    _by_tenant[tenant_id] = (now, redactor)
-    return redactor
+cached_by_tenant: dict[int, tuple[float, Redactor]] = {}  # filled by ingest/redaction_policies.py
 
 
 def invalidate(tenant_id: int) -> None:
-    _by_tenant.pop(tenant_id, None)
+    cached_by_tenant.pop(tenant_id, None)
 
 
 def clear_cache() -> None:
-    _by_tenant.clear()
+    cached_by_tenant.clear()

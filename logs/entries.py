@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from logs.levels import level_name
+from logline.levels import level_name
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 

@@ -6,9 +6,10 @@ the query language, keeps the answer equal to what a person gets by typing it in
 """
 
 from logs.facets import COLUMNS, facet_field
-from logs.levels import parse_level
+from logline.levels import parse_level
 from logs.querylang import to_text
-from logs.querylang.parser import Attr, Level, Match, Node, is_number
+from logs.numbers import is_number
+from logs.querylang.parser import Attr, Level, Match, Node
 
 LITERALS = ("true", "false", "null")
 

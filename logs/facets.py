@@ -4,7 +4,7 @@ import orjson
 from django.db.models import Count
 from django.db.models.fields.json import KeyTextTransform
 
-from logs.levels import level_name
+from logline.levels import level_name
 
 COLUMNS = {"level": "level", "app": "app_id", "service": "service", "host": "host"}
 ATTRIBUTE_PREFIXES = ("attributes.", "attr.")

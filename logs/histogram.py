@@ -18,7 +18,7 @@ from django.db.models.expressions import RawSQL
 
 from logs import sqlite_counts
 from logs.entries import iso
-from logs.levels import level_name
+from logline.levels import level_name
 from logs.querylang.parser import And
 from logs.search import app_resolver
 from logs.timescale import MINUTE_COUNTS, is_hypertable

@@ -14,7 +14,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from accounts.models import App
 from logs.entries import entry_from_line
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 
 log = logging.getLogger("devlogs.live")
 

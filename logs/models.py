@@ -6,7 +6,7 @@ from django.db import models
 from timescale.db.models.fields import TimescaleDateTimeField
 
 from accounts.models import App, Tenant
-from logs.levels import NAMES
+from logline.levels import NAMES
 
 
 class LogEntry(models.Model):

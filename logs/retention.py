@@ -12,10 +12,19 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Tenant
-from ingest.idempotency import forget_old_keys
 from logs.store import get_store
 
 log = logging.getLogger("devlogs.retention")
+
+# Other rooms' housekeeping that runs on retention's schedule (ingest forgets old Idempotency-Keys:
+# ingest/apps.py registers it), so that logs need not know them.
+_also_run: list = []
+
+
+def also_run(step) -> None:
+    """Run `step()` with every retention pass (once per step, whoever registers it twice)."""
+    if step not in _also_run:
+        _also_run.append(step)
 
 
 def apply_retention(*, now: datetime | None = None, batch_size: int = 10_000) -> dict[str, int]:
@@ -26,7 +35,11 @@ def apply_retention(*, now: datetime | None = None, batch_size: int = 10_000) ->
     chunks = store.drop_older_than(days=settings.DEVLOGS_RETENTION_MAX_DAYS)
     if chunks:
         log.info("retention dropped %s chunks older than %s days", chunks, settings.DEVLOGS_RETENTION_MAX_DAYS)
-    forget_old_keys()
+    for step in _also_run:
+        try:
+            step()
+        except Exception:
+            log.exception("housekeeping step %s failed; retention goes on", getattr(step, "__qualname__", step))
     try:
         store.maintain()
     except Exception:  # one failing step must not stop retention (nor a long-lived --every loop)

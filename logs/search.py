@@ -10,9 +10,9 @@ from django.db.models import QuerySet
 
 from accounts.scoping import Caller
 from devlogs.errors import ApiError
-from ingest.timestamps import parse_timestamp
+from logline.timestamps import parse_timestamp
 from logs.entries import ns_to_datetime
-from logs.levels import parse_level
+from logline.levels import parse_level
 from logs.models import LogEntry
 from logs.querylang import Node, QueryError, compile_query, parse, wildcard_match
 from logs import sqlite_blocks

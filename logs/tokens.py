@@ -25,7 +25,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Iterable
 
-from logs.querylang.parser import is_number, number_value
+from logs.numbers import is_number, number_value
 
 WORD_CHARS = "A-Za-z0-9_"
 _WORD = re.compile(f"[{WORD_CHARS}]+")

@@ -24,7 +24,7 @@ from logs import sqlite_blocks, token_blocks
 from logs.entries import ns_to_datetime
 from logs.tokens import word_bytes
 from logs.models import LogEntry
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 
 COLUMNS = ("time", "received_at", "tenant_id", "app_id", "level", "message", "service", "host", "trace_id",
            "span_id", "attributes", "event_id", "block_id")

@@ -5,27 +5,13 @@ twice, or replaying something that was partly stored, stores nothing twice.
 """
 
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
 
+from processing.dead_letter_record import DeadLetter, DeadLetterNotFound
 from processing.embedded_queue import EmbeddedQueue
 
-
-@dataclass(frozen=True)
-class DeadLetter:
-    id: str
-    key: str
-    lines: int
-    error: str
-    source: str
-    failed_at: float
-    value: bytes
-    replayed: bool = False
-
-
-class DeadLetterNotFound(LookupError):
-    pass
+__all__ = ["DeadLetter", "DeadLetterNotFound", "list_dead_letters", "get_dead_letter", "replay_dead_letters"]
 
 
 def _store():

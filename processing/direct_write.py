@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from processing.envelope import Envelope, decode
+from logline.envelope import Envelope, decode
 from processing.processor import announce_stored, count_stored
 from processing.queue import Producer, QueueUnavailable
 

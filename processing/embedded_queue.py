@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from processing.queue import Consumer, Message, Producer, QueueUnavailable
+from processing.queue_interface import Consumer, Message, Producer, QueueUnavailable
 
 log = logging.getLogger("devlogs.processing.embedded_queue")
 

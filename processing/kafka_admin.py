@@ -6,7 +6,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewPartitions,
                                    NewTopic)
 
-from processing.kafka_queue import client_config
+from devlogs.kafka_client import client_config
 
 log = logging.getLogger("devlogs.kafka")
 

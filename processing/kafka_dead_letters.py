@@ -9,8 +9,9 @@ import uuid
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-from processing.dead_letters import DeadLetter, DeadLetterNotFound
-from processing.kafka_queue import LINES_HEADER, KafkaProducer, client_config
+from devlogs.kafka_client import client_config
+from processing.dead_letter_record import DeadLetter, DeadLetterNotFound
+from processing.kafka_queue import LINES_HEADER, KafkaProducer
 
 
 class KafkaDeadLetters:

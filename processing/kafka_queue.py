@@ -19,16 +19,12 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from confluent_kafka import Producer as RdProducer
 
 from devlogs import metrics
-from processing.queue import Consumer, Message, Producer, QueueUnavailable
+from devlogs.kafka_client import client_config
+from processing.queue_interface import Consumer, Message, Producer, QueueUnavailable
 
 log = logging.getLogger("devlogs.kafka")
 
 LINES_HEADER = "devlogs-lines"
-
-
-def client_config(settings) -> dict:
-    """Connection settings shared by producers, consumers and the admin client."""
-    return {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, **settings.KAFKA_CONFIG}
 
 
 class _Delivery:

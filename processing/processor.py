@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django import db
 
 from devlogs import metrics
-from processing.envelope import Envelope, PoisonMessage, decode
+from logline.envelope import Envelope, PoisonMessage, decode
 from processing.queue import Consumer, Message
 
 log = logging.getLogger("devlogs.processor")

@@ -9,9 +9,9 @@ truncation and rejections are identical whatever protocol brought a line.
 from dataclasses import dataclass
 
 from ingest.parsing import BodyError, LineError, Limits, ParsedBody, Rejection, normalise_line
-from logs.levels import level_name, parse_level
+from logline.levels import level_name, parse_level
 
-# The bound ingest.timestamps puts on parsed times (9999-12-31T23:59:59Z): protocol times arrive
+# The bound logline.timestamps puts on parsed times (9999-12-31T23:59:59Z): protocol times arrive
 # as integers and skip that parser, so they are checked against the same limit here.
 MAX_TS_NS = 253402300799 * 10**9
 

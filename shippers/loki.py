@@ -11,7 +11,7 @@ import orjson
 from google.protobuf.message import DecodeError
 
 from ingest.parsing import BodyError, LineError, media_type
-from ingest.timestamps import parse_timestamp
+from logline.timestamps import parse_timestamp
 from shippers.lines import Record, check_ts, lenient_level
 from shippers.loki_push_pb2 import PushRequest
 

@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
 )
 
 from ingest.parsing import BodyError, LineError, media_type
-from logs.levels import level_name
+from logline.levels import level_name
 from shippers.lines import Record, lenient_level
 
 PROTOBUF, JSON = "protobuf", "json"

@@ -72,6 +72,12 @@ def test_admin_pages_render(operator, app, url):
     assert operator.get(url, follow=True).status_code == 200
 
 
+def test_the_tenant_pages_show_todays_quota_usage(operator, app):
+    """ingest/admin.py adds the column (accounts does not import ingest)."""
+    assert "Usage today (lines / bytes)" in operator.get("/admin/accounts/tenant/").content.decode()
+    assert "Usage today (lines / bytes)" in operator.get(f"/admin/accounts/tenant/{app.tenant_id}/change/").content.decode()
+
+
 def test_log_admin_searches_with_the_query_language(operator, client, key, queue, drain):
     from tests.conftest import post_logs
 

@@ -21,7 +21,7 @@ from alerts.models import Channel, Delivery, Event, Rule
 from dashboards.models import Dashboard
 from logs.models import LogEntry
 from logs.writer import write_envelopes
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 
 pytestmark = pytest.mark.django_db
 SECRET_NAME = "Alpha Confidential Holdings"

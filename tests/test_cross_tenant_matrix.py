@@ -22,7 +22,7 @@ from accounts.keys import api_key_create
 from accounts.models import ApiKey, App, Membership, Role, Tenant
 from logs.models import LogEntry
 from logs.writer import write_envelopes
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 
 pytestmark = pytest.mark.django_db
 SECRET = "alpha-secret"  # in every name and message of tenant A: a B answer containing it leaked

@@ -20,10 +20,10 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartiti
 from confluent_kafka.admin import AdminClient
 
 from accounts.models import Tenant
-from logs.levels import INFO
+from logline.levels import INFO
 from logs.models import LogEntry
 from logs.writer import write_envelopes
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 from tests.conftest import (ROOT, child_env, free_port, http_post_logs, kafka_env, manage, post_logs,
                             require_service, wait_for)
 

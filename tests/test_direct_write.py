@@ -17,7 +17,7 @@ from logs.models import LogEntry
 from logs.store import get_store
 from processing.direct_write import DirectWriter
 from processing.embedded_queue import EmbeddedQueue
-from processing.envelope import Envelope, encode
+from logline.envelope import Envelope, encode
 from processing.processor import Processor
 from processing.queue import QueueUnavailable
 from tests.conftest import running_server

@@ -109,7 +109,7 @@ def test_crash_between_database_commit_and_acknowledgement_redelivers_without_du
 def test_poison_message_goes_to_dead_letters_and_neighbours_are_stored(client, key, queue):
     _send(client, key, 200, per_request=100)
     from accounts.models import ApiKey
-    from processing.envelope import Envelope, encode
+    from logline.envelope import Envelope, encode
 
     app = ApiKey.objects.get().app
     unwritable = encode(Envelope(tenant_id=app.tenant_id, app_id=app.id, received_ns=0, lines=[
@@ -132,7 +132,7 @@ def test_poison_message_goes_to_dead_letters_and_neighbours_are_stored(client, k
 def test_a_message_for_an_app_that_does_not_exist_is_dead_lettered_as_unknown_app(client, key, queue):
     from accounts.models import ApiKey
     from processing.app_directory import AppDirectory
-    from processing.envelope import Envelope, encode
+    from logline.envelope import Envelope, encode
 
     _send(client, key, 100, per_request=100)
     app = ApiKey.objects.get().app

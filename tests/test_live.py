@@ -131,7 +131,7 @@ def test_export_streams_in_bounded_memory(server, make_key):
     """Exporting 20× more rows must not cost the server 20× the memory: it streams."""
     from accounts.models import ApiKey
     from logs.writer import write_envelopes
-    from processing.envelope import Envelope
+    from logline.envelope import Envelope
 
     key = make_key()
     app = ApiKey.objects.get().app

@@ -14,7 +14,7 @@ import pytest
 
 from devlogs_client import DevlogsHandler
 from devlogs_client.handler import level_name
-from logs.levels import ERROR, INFO, WARN
+from logline.levels import ERROR, INFO, WARN
 from logs.models import LogEntry
 from tests.conftest import free_port, wait_for
 

@@ -7,8 +7,8 @@ import orjson
 import pytest
 
 from ingest.parsing import BodyError, Limits, decompress, normalise_line, parse_body
-from ingest.timestamps import parse_timestamp
-from logs import levels
+from logline.timestamps import parse_timestamp
+from logline import levels
 
 RECEIVED = 1_700_000_000_123_456_789
 LIMITS = Limits(max_body_bytes=10_000, max_decompressed_bytes=100_000, max_lines=5, max_message_bytes=300,

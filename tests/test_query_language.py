@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logs.levels import DEBUG, ERROR, FATAL, INFO, NAMES, WARN
+from logline.levels import DEBUG, ERROR, FATAL, INFO, NAMES, WARN
 from logs.querylang import Node, QueryError, matches, parse, to_text, wildcard_match
 from logs.querylang.parser import MAX_LENGTH, MAX_TERMS, And, Attr, Exists, Level, Match, Not, Or, Text
 

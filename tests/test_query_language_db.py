@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from accounts.models import App, Tenant
 from logs.entries import entry_from_row
-from logs.levels import DEBUG, ERROR, FATAL, INFO, NAMES, TRACE, WARN
+from logline.levels import DEBUG, ERROR, FATAL, INFO, NAMES, TRACE, WARN
 from logs.models import LogEntry
 from logs.querylang import compile_query, matches, parse, wildcard_match
 from logs.querylang.parser import And, Attr, Exists, Level, Match, Not, Or, Text
 from logs.writer import write_envelopes
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)

@@ -56,7 +56,7 @@ def test_processing_twice_stores_once(client, key, queue, drain):
     post_logs(client, key, _lines(10))
     messages = queue.poll(max_lines=100, timeout=0)
     from logs.writer import write_envelopes
-    from processing.envelope import decode
+    from logline.envelope import decode
 
     envelopes = [decode(m.value) for m in messages]
     write_envelopes(envelopes)

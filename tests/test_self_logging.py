@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from logs.levels import WARN
+from logline.levels import WARN
 from logs.models import LogEntry
 from tests.conftest import ROOT, child_env, free_port, running_server, wait_for
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from logs.levels import ERROR, INFO, WARN
+from logline.levels import ERROR, INFO, WARN
 from logs.models import LogEntry
 from tests.conftest import wait_for
 

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from accounts.models import Tenant
-from logs.levels import ERROR, INFO, WARN
+from logline.levels import ERROR, INFO, WARN
 from logs.models import LogEntry
 from shippers.loki import parse_labels
 from shippers.loki_push_pb2 import PushRequest

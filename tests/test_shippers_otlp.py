@@ -15,7 +15,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
 )
 
 from accounts.models import Tenant
-from logs.levels import DEBUG, ERROR, FATAL, INFO, WARN
+from logline.levels import DEBUG, ERROR, FATAL, INFO, WARN
 from logs.models import LogEntry
 from tests.conftest import running_server, wait_for
 

@@ -18,7 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from ingest.parsing import BodyError, Limits, LineError, normalise_line
-from logs.levels import DEBUG, ERROR, FATAL, INFO, WARN
+from logline.levels import DEBUG, ERROR, FATAL, INFO, WARN
 from logs.models import LogEntry
 from shippers.syslog import parse_message, split_frames, take_key, to_record
 from tests.conftest import assert_error, child_env, free_port, manage, wait_for

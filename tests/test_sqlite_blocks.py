@@ -16,7 +16,7 @@ from logs.querylang.matcher import matches
 from logs.search import Search
 from logs.tokens import words
 from logs.writer import write_envelopes
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 from tests.test_token_blocks import NEEDLE, NOW, _found, _ns, store_two_tenants
 
 

@@ -17,12 +17,12 @@ from accounts.models import App, Tenant
 from logs import histogram as histograms
 from logs import sqlite_counts
 from logs.entries import iso
-from logs.levels import level_name
+from logline.levels import level_name
 from logs.querylang import parse
 from logs.search import Search
 from logs.store import get_store
 from logs.writer import write_envelopes
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 
 # Not on a minute: the partial minutes at a range's ends are part of every test.
 BASE = datetime(2026, 12, 7, 10, 0, 17, 250000, tzinfo=timezone.utc)

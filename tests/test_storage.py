@@ -10,12 +10,12 @@ from django.db import connection
 
 from accounts.models import ApiKey, AuditEvent, Membership, Tenant
 from logs.histogram import histogram
-from logs.levels import ERROR, INFO, WARN
+from logline.levels import ERROR, INFO, WARN
 from logs.models import LogEntry
 from logs.retention import apply_retention
 from logs.search import Search
 from logs.writer import write_envelopes
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 from tests.conftest import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +199,19 @@ def test_postgresql_has_the_search_indexes():
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'tokenblock_hashes'")
         assert "gin (hashes)" in cursor.fetchone()[0]
     assert "logs_logentry_tenant_id_e162c69b" not in indexes
+
+
+@pytest.mark.django_db
+def test_retention_also_forgets_idempotency_keys_past_their_hours(settings):
+    """ingest registers its housekeeping with retention (ingest/apps.py): logs never import ingest."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ingest.models import IdempotencyKey
+
+    settings.DEVLOGS_IDEMPOTENCY_HOURS = 24
+    IdempotencyKey.objects.create(app_id=1, key="old", received_ns=1, created_at=timezone.now() - timedelta(hours=25))
+    IdempotencyKey.objects.create(app_id=1, key="fresh", received_ns=2)
+    apply_retention()
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]

@@ -11,11 +11,11 @@ import pytest
 
 from accounts.models import App, Tenant
 from logs.facets import UnknownFacet
-from logs.levels import DEBUG, ERROR, INFO, WARN, parse_level
+from logline.levels import DEBUG, ERROR, INFO, WARN, parse_level
 from logs.pagination import CursorError
 from logs.search import Search
 from logs.store import get_store
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)

@@ -21,13 +21,13 @@ from django.db.models import Count
 from accounts.models import App, Tenant
 from logs.deletion import delete_in_batches
 from logs.histogram import histogram
-from logs.levels import ERROR, INFO
+from logline.levels import ERROR, INFO
 from logs.models import LogEntry
 from logs.retention import apply_retention
 from logs.search import Search
 from logs import timescale
 from logs.writer import write_envelopes
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 from tests.conftest import require_service
 
 pytestmark = pytest.mark.django_db(transaction=True)  # procedures (refresh, run_job) refuse a transaction block

@@ -16,7 +16,7 @@ from logs.timescale import compress_chunks_older_than, is_hypertable
 from logs.querylang.matcher import matches
 from logs.tokens import attribute_tokens, contains_term, postgres_pattern, word_bytes, words
 from logs.writer import write_envelopes
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 TEXT = st.text(alphabet=st.sampled_from("aAbB_09 -./=:\"'é\n"), max_size=30)

@@ -21,7 +21,8 @@ from django.db import connection
 from django.db.models import CharField, Lookup, Q, TextField
 
 from logs.lookups import ColumnCondition, ILikeContains, escape_like  # importing registers message__word_match too
-from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text, number_value
+from logs.numbers import number_value
+from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text
 from logs.tokens import wildcard_pattern
 
 _LEVEL_LOOKUP = {"=": "level", ">": "level__gt", ">=": "level__gte", "<": "level__lt", "<=": "level__lte"}

@@ -9,8 +9,9 @@ import operator
 import re
 from functools import lru_cache
 
-from logs.levels import NUMBERS
-from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text, number_value
+from logline.levels import NUMBERS
+from logs.numbers import number_value
+from logs.querylang.parser import And, Attr, Exists, Level, Match, Node, Not, Or, Text
 from logs.tokens import contains_regex, contains_term, wildcard_pattern
 
 _MISSING = object()

@@ -19,11 +19,11 @@ Inside quotes, `\\"` is a quote and `\\\\` a backslash; any other backslash is l
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
-from logs.levels import NAMES, parse_level
+from logline.levels import NAMES, parse_level
+from logs.numbers import is_number
 
 MAX_LENGTH = 2000
 MAX_TERMS = 100
@@ -36,7 +36,6 @@ COMPARISONS = (">=", "<=", ">", "<")
 KEYWORDS = ("AND", "OR", "NOT")
 LITERALS = {"true": True, "false": False, "null": None}
 
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ATTR_PREFIX = re.compile(r"(?i)(attributes|attr)\.")
 
@@ -126,15 +125,6 @@ class And(Node):
 @dataclass(frozen=True)
 class Or(Node):
     items: tuple[Node, ...]
-
-
-def number_value(text: str) -> int | float:
-    """The number a "number" attribute value stands for."""
-    return int(text) if re.fullmatch(r"-?[0-9]+", text) else float(text)
-
-
-def is_number(text: str) -> bool:
-    return bool(_NUMBER.fullmatch(text)) and math.isfinite(float(text))
 
 
 # --- lexer ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from logs.search import Search
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 
 
 class Page(NamedTuple):

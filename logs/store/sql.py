@@ -22,7 +22,7 @@ from logs.search import Search, tenant_entries
 from logs.store.base import Deleted, Page
 from logs.timescale import drop_chunks_older_than, is_hypertable, maintain
 from logs.writer import write_envelopes
-from processing.envelope import Envelope
+from logline.envelope import Envelope
 
 
 def _entries(rows, slugs: dict[int, str]) -> list[dict]:

@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from devlogs.env import env_bool, env_float, env_int
 
-POSTGRESQL_ENGINES = {"django.db.backends.postgresql", "timescale.db.backends.postgresql"}
+POSTGRESQL_ENGINES = {"django.db.backends.postgresql", "timescale.db.backends.postgresql", "devlogs.db_backend"}
 
 # Defaults: two connections kept warm; up to 20 lent at once (a server process holds one per
 # request in flight, from its key lookup to its answer); a request waits at most 5 s for one,

@@ -12,15 +12,14 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import lazy
 
 from devlogs.database import database_conn_max_age, database_pool_settings
 from devlogs.env import env_bool, env_choice, env_float, env_header_name, env_int, env_list, env_networks, env_str
 from devlogs.self_logging import handler_config
-from devlogs.timescale_probe import choose_engine
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("DEVLOGS_DATA_DIR", str(BASE_DIR / "var")))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR = Path(env_str("DEVLOGS_DATA_DIR", str(BASE_DIR / "var")))  # made by devlogs/apps.py, not here
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -54,10 +53,15 @@ def _secret_key() -> str:
     if _STRICT:
         # A key generated per process would differ between replicas and sign nothing they share.
         raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE) in production; see docs/security.md.")
-    # Embedded mode: a random key kept beside the data, so sessions survive restarts
-    # and no two installs share a key.
+    # Embedded mode: a random key kept beside the data, so sessions survive restarts and no two
+    # installs share a key. Read (or made) when first used, not while settings load.
+    return lazy(_embedded_secret_key, str)()
+
+
+def _embedded_secret_key() -> str:
     path = DATA_DIR / "secret_key"
     if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -84,6 +88,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "csp",
     "axes",
+    "devlogs",
     "accounts",
     "ingest",
     "processing",
@@ -198,6 +203,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "devlogs.db_backend"  # Django's, with TimescaleDB where usable
 # PostgreSQL: a psycopg connection pool per process (Django's own, psycopg-pool). Under ASGI every
 # request runs in a thread of its own and connections are per thread, so without a pool each
 # request opened (and authenticated) a new connection; CONN_MAX_AGE reused nothing. With the pool a
@@ -218,9 +225,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # One file per test run, so two runs (or a run and a helper process) never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-devlogs-{os.getpid()}.sqlite3")}
-# TimescaleDB: auto (use it where the extension is available), on, off. See docs/storage.md.
+# TimescaleDB: auto (use it where the extension is usable), on, off. See docs/storage.md. Our
+# engine decides on its first migration's connection (devlogs/db_backend/base.py): nothing here
+# connects to anything.
 DEVLOGS_TIMESCALE = env_choice("DEVLOGS_TIMESCALE", "auto", {"auto", "on", "off"})
-DATABASES["default"] = choose_engine(DATABASES["default"], DEVLOGS_TIMESCALE)
 # Chunks move to the columnstore (~8x smaller here, docs/storage.md) an hour after they close, so
 # the row store, with its indexes, holds hours of lines rather than days.
 DEVLOGS_TIMESCALE_CHUNK_INTERVAL = env_str("DEVLOGS_TIMESCALE_CHUNK_INTERVAL", "6 hours")
@@ -253,7 +261,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # The dashboard is built by Vite into frontend/dist and served under /static/dashboard/.
 STATICFILES_DIRS = [("dashboard", BASE_DIR / "frontend" / "dist")]
 WHITENOISE_USE_FINDERS = True

@@ -133,7 +133,7 @@ def child_env(tmp_path, **extra) -> dict:
     from django.conf import settings
 
     # The same SECRET_KEY, so sessions made here (client.force_login) are valid in the child.
-    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "SECRET_KEY": settings.SECRET_KEY,
+    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "SECRET_KEY": str(settings.SECRET_KEY),
            "DEVLOGS_DATA_DIR": str(tmp_path / "data"), "DEVLOGS_QUEUE_PATH": str(tmp_path / "queue.sqlite3"),
            "PYTHONUNBUFFERED": "1"}
     env.update({k: str(v) for k, v in extra.items()})

@@ -20,7 +20,7 @@ from processing.embedded_queue import EmbeddedQueue
 from logline.envelope import Envelope, encode
 from processing.processor import Processor
 from processing.queue import QueueUnavailable
-from tests.conftest import running_server
+from tests.conftest import running_server, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the writer thread has its own connection
 NOW_NS = time.time_ns()
@@ -148,9 +148,7 @@ def test_server_killed_mid_stream_loses_no_acknowledged_line_and_doubles_none(ma
                    for n in range(4)]
         for sender in senders:
             sender.start()
-        deadline = time.monotonic() + 60
-        while len(acknowledged) < 4000 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: len(acknowledged) >= 4000, timeout=60, interval=0.01, what="4,000 lines acknowledged")
         os.kill(address.pid, signal.SIGKILL)
         stop.set()
         for sender in senders:
@@ -158,9 +156,7 @@ def test_server_killed_mid_stream_loses_no_acknowledged_line_and_doubles_none(ma
     assert len(acknowledged) >= 4000
 
     with running_server(tmp_path, DEVLOGS_EMBEDDED_DIRECT_WRITES=direct):  # the same data and queue files: the queue's processor drains
-        deadline = time.monotonic() + 60
-        while not set(acknowledged) <= set(_indexes()) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: set(acknowledged) <= set(_indexes()), timeout=60, what="every acknowledged line stored")
     stored = _indexes()
     assert set(acknowledged) <= set(stored)
     assert len(stored) == len(set(stored))  # nothing twice

@@ -97,11 +97,10 @@ def test_crash_between_database_commit_and_acknowledgement_redelivers_without_du
         Processor(consumer=crashing, write=write_envelopes, batch_lines=400, max_wait=0).run_once()
     assert 0 < LogEntry.objects.count() < 1000
 
-    time.sleep(0.3)  # the dead processor's claim expires
     restarted = Processor(consumer=EmbeddedQueue(queue.path, visibility_seconds=0.2), write=write_envelopes,
                           batch_lines=400, max_wait=0)
-    while queue.pending_lines():
-        restarted.run_once()
+    # The dead processor's claim expires (0.2 s), then the restarted one takes its messages.
+    _wait_for(lambda: restarted.run_once() >= 0 and queue.pending_lines() == 0, what="the queue drained")
     _assert_exactly(1000)
 
 

@@ -68,10 +68,15 @@ def test_a_database_of_its_own_means_production_unless_told_otherwise(tmp_path):
     assert run_manage(tmp_path, "check", **env, DEBUG="true").returncode == 0
 
 
-def test_the_embedded_defaults_start_with_a_generated_key(tmp_path):
+def test_the_embedded_defaults_start_with_a_generated_key_made_on_first_use(tmp_path):
     result = run_manage(tmp_path, "check")
     assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "data" / "secret_key").exists()  # loading settings writes nothing
+    sign = "from django.core import signing; print(signing.Signer().sign('same key?'))"
+    first = run_manage(tmp_path, "shell", "-c", sign)
+    assert first.returncode == 0, first.stderr
     assert len((tmp_path / "data" / "secret_key").read_text().strip()) >= 50
+    assert run_manage(tmp_path, "shell", "-c", sign).stdout == first.stdout  # kept: sessions survive restarts
 
 
 def test_secret_key_file_is_read(tmp_path):

@@ -193,8 +193,9 @@ def test_database_outage_commits_nothing_and_stores_everything_when_it_returns(k
                                          env=child_env(tmp_path, **kafka_env(kafka)), stdout=out,
                                          stderr=subprocess.STDOUT)
         try:
-            wait_for(lambda: "retrying" in processor_log.read_text(), timeout=60, what="the processor to retry")
-            time.sleep(2)
+            # Three failed writes of the batch it polled: each one a chance to commit wrongly.
+            wait_for(lambda: processor_log.read_text().count("retrying") >= 3, timeout=90,
+                     what="the processor to retry three times")
             assert _committed(kafka) == 0, "offsets were committed while the database was down"
         finally:
             subprocess.run([pg, "start"], check=True, timeout=120, stdout=subprocess.DEVNULL)

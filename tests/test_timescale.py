@@ -2,7 +2,7 @@
 
 scripts/postgres.sh builds the TimescaleDB 2.28.3 release kept in ../shared/vendor/timescaledb/
 into the machine's PostgreSQL 15 and preloads it, so the test database pytest-django creates is
-made with django-timescaledb's engine (chosen by detection, devlogs/timescale_probe.py) and the
+made the django-timescaledb way (chosen by detection, devlogs/db_backend/base.py) and the
 log table is a hypertable. Everything runs through the project's public functions (the writer,
 logs.timescale, retention, deletes, histogram, search); the writer is the default one (COPY).
 
@@ -99,7 +99,7 @@ def duplicates() -> int:
 
 
 def test_the_database_is_timescaledb_2_28_with_the_log_table_a_compressed_hypertable(timescaledb):
-    assert connection.settings_dict["ENGINE"] == "timescale.db.backends.postgresql"  # chosen by detection
+    assert connection.settings_dict["ENGINE"] == "devlogs.db_backend" and connection.uses_timescale  # detected
     assert one("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'").startswith("2.28.")
     assert "timescaledb" in one("SHOW shared_preload_libraries")
 

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from accounts.admin_scoping import TenantScopedAdmin, audit_field_changes, check_membership_change
 from accounts.audit import record
 from accounts.client_certs import client_certificate_revoke, normalise_fingerprint, registration_facts
-from accounts.keys import api_key_revoke, assign_new_secret
+from accounts.keys import api_key_revoke, api_key_save_new
 from accounts.models import ApiKey, App, AuditEvent, ClientCertificate, Membership, Scope, Tenant
 
 
@@ -218,9 +218,7 @@ class ApiKeyCreationForm(forms.ModelForm):
 def revoke_keys(modeladmin, request, queryset):
     count = 0
     for key in queryset.filter(revoked_at__isnull=True).select_related("app__tenant"):
-        api_key_revoke(key=key)
-        record(tenant=key.app.tenant, actor=request.user.get_username(), action="api_key.revoked", via="admin",
-               prefix=key.prefix)
+        api_key_revoke(key=key, actor=request.user.get_username(), via="admin")
         count += 1
     modeladmin.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
 
@@ -250,12 +248,11 @@ class ApiKeyAdmin(TenantScopedAdmin):
         return [] if obj is None else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            raw = assign_new_secret(obj, scopes=form.cleaned_data["scopes"])
-        super().save_model(request, obj, form, change)
-        if not change:
-            record(tenant=obj.app.tenant, actor=request.user.get_username(), action="api_key.created", via="admin",
-                   prefix=obj.prefix, app=obj.app.slug, scopes=obj.scopes)
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            raw = api_key_save_new(obj, scopes=form.cleaned_data["scopes"], actor=request.user.get_username(),
+                                   via="admin")
             # The only time the full key exists outside the client: shown once, never stored.
             self.message_user(request, format_html(
                 "New API key (copy it now, it will not be shown again): <code class='devlogs-new-key'>{}</code>",

@@ -101,9 +101,7 @@ class KeysView(APIView):
             raise ApiError(400, "unknown_app", f"This tenant has no app '{data.validated_data['app']}'.", field="app")
         key, raw = api_key_create(app=app, scopes=data.validated_data["scopes"], name=data.validated_data["name"],
                                   expires_at=data.validated_data["expires_at"],
-                                  lines_per_second=data.validated_data["lines_per_second"])
-        record(tenant=caller.tenant, actor=caller.actor, action="api_key.created", prefix=key.prefix,
-               app=app.slug, scopes=key.scopes)
+                                  lines_per_second=data.validated_data["lines_per_second"], actor=caller.actor)
         return Response({**key_json(key), "key": raw}, status=201)
 
 
@@ -119,8 +117,7 @@ class KeyRevokeView(APIView):
         key = caller.rows(ApiKey).filter(pk=key_id).select_related("app").first()
         if key is None:
             raise ApiError(404, "not_found", "No such key in this tenant.")
-        api_key_revoke(key=key)
-        record(tenant=caller.tenant, actor=caller.actor, action="api_key.revoked", prefix=key.prefix)
+        api_key_revoke(key=key, actor=caller.actor)
         return Response(key_json(key))
 
 
@@ -140,10 +137,9 @@ class KeyRotateView(APIView):
         if key is None:
             raise ApiError(404, "not_found", "No such key in this tenant.")
         try:
-            new, raw = api_key_rotate(key=key, grace=timedelta(hours=data.validated_data["grace_hours"]))
+            new, raw = api_key_rotate(key=key, grace=timedelta(hours=data.validated_data["grace_hours"]),
+                                      actor=caller.actor)
         except ValueError as exc:
             raise ApiError(400, "key_not_active", str(exc)) from None
         key.refresh_from_db()
-        record(tenant=caller.tenant, actor=caller.actor, action="api_key.rotated", prefix=key.prefix,
-               new_prefix=new.prefix, old_expires_at=key.expires_at.isoformat())
         return Response({**key_json(new), "key": raw, "previous": key_json(key)}, status=201)

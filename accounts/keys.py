@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import record
 from accounts.models import ApiKey, App, Scope, Tenant
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -64,13 +65,28 @@ def generate_key(scopes: list[str]) -> tuple[str, str]:
     return prefix + secret, prefix
 
 
+# Who changed a key, as the audit log names them: a person's username or a key's actor, and the
+# way they came (the REST API, the admin, a management command). Set-up code that acts for no
+# one (fixtures, `manage.py demo`) is recorded as "system".
+SYSTEM = "system"
+
+
 def api_key_create(*, app: App, scopes, name: str = "", expires_at: datetime | None = None,
-                   lines_per_second: int | None = None) -> tuple[ApiKey, str]:
-    """Create a key for an app. Returns the row and the full key, which is never stored."""
+                   lines_per_second: int | None = None, actor: str = SYSTEM, via: str = "api") -> tuple[ApiKey, str]:
+    """Create a key for an app (audited). Returns the row and the full key, which is never stored."""
     key = ApiKey(app=app, name=name, expires_at=expires_at, lines_per_second=lines_per_second)
+    return key, api_key_save_new(key, scopes=scopes, actor=actor, via=via)
+
+
+@transaction.atomic
+def api_key_save_new(key: ApiKey, *, scopes, actor: str = SYSTEM, via: str = "api") -> str:
+    """Give an unsaved key (the admin's form instance, or one built above) its secret, save it and
+    record who made it; returns the full key, to show once."""
     raw = assign_new_secret(key, scopes=scopes)
     key.save()
-    return key, raw
+    record(tenant=key.app.tenant, actor=actor, action="api_key.created", via=via, prefix=key.prefix,
+           app=key.app.slug, scopes=key.scopes)
+    return raw
 
 
 def assign_new_secret(key: ApiKey, *, scopes) -> str:
@@ -81,14 +97,17 @@ def assign_new_secret(key: ApiKey, *, scopes) -> str:
     return raw
 
 
-def api_key_revoke(*, key: ApiKey) -> None:
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, actor: str = SYSTEM, via: str = "api") -> None:
+    """Revoke a key (audited); revoking a revoked key changes and records nothing."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        record(tenant=key.app.tenant, actor=actor, action="api_key.revoked", via=via, prefix=key.prefix)
 
 
 @transaction.atomic
-def api_key_rotate(*, key: ApiKey, grace: timedelta) -> tuple[ApiKey, str]:
+def api_key_rotate(*, key: ApiKey, grace: timedelta, actor: str = SYSTEM, via: str = "api") -> tuple[ApiKey, str]:
     """Replace a key: a new key with the same app, scopes and limits, while the old one keeps
     working for `grace` (so clients can switch without a gap) and then expires.
 
@@ -97,14 +116,15 @@ def api_key_rotate(*, key: ApiKey, grace: timedelta) -> tuple[ApiKey, str]:
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if not key.is_usable():
         raise ValueError("Only an active key can be rotated; create a new key instead.")
-    new, raw = api_key_create(app=key.app, scopes=key.scopes, name=key.name, expires_at=None,
-                              lines_per_second=key.lines_per_second)
-    new.rotated_from = key
-    new.save(update_fields=["rotated_from"])
+    new = ApiKey(app=key.app, name=key.name, expires_at=None, lines_per_second=key.lines_per_second, rotated_from=key)
+    raw = assign_new_secret(new, scopes=key.scopes)
+    new.save()
     ends = timezone.now() + grace
     if key.expires_at is None or key.expires_at > ends:
         key.expires_at = ends
         key.save(update_fields=["expires_at"])
+    record(tenant=key.app.tenant, actor=actor, action="api_key.rotated", via=via, prefix=key.prefix,
+           new_prefix=new.prefix, old_expires_at=key.expires_at.isoformat())
     return new, raw
 
 

@@ -1,7 +1,7 @@
 """Who is calling and which tenant they may see: the one place tenant scoping lives.
 
 Every view, export, live-tail socket and admin list asks `caller_for_request` (or
-`caller_for_user` / `caller_for_key`) and builds its querysets with `caller.rows(Model)`
+`caller_for`, from any principal) and builds its querysets with `caller.rows(Model)`
 (`rows_of` for admin's tenant sets, `managed_tenant_ids`); no view reads a tenant id from the
 request body or URL. Long-lived sessions ask `access_ended` again. The log store scopes its
 own reads by tenant id (logs/search.py, logs/store/), from the caller it is given.
@@ -119,19 +119,26 @@ def caller_for_user(user, tenant_slug: str | None = None) -> Caller:
     return Caller(tenant=membership.tenant, role=membership.role, user=user)
 
 
-def caller_for_request(request) -> Caller:
-    cached = getattr(request, "_devlogs_caller", None)
-    if cached is not None:
-        return cached
-    if isinstance(request.user, KeyPrincipal):
-        caller = caller_for_key(request.user.key)
-    elif request.user and request.user.is_authenticated:
-        slug = request.headers.get(TENANT_HEADER) or request.query_params.get("tenant")
-        caller = caller_for_user(request.user, slug)
-    else:
+def caller_for(principal, *, headers=None, params=None) -> Caller:
+    """The one way from who authenticated to the Caller, for REST, the WebSocket tail, the SSE
+    stream and the admin: a key (KeyPrincipal) acts in its app's tenant; a signed-in person in
+    the tenant they ask for (the X-Devlogs-Tenant header or ?tenant=<slug>, membership still
+    decides) or their first. NotAuthenticated for nobody; PermissionDenied for a tenant not theirs."""
+    if isinstance(principal, KeyPrincipal):
+        return caller_for_key(principal.key)
+    if principal is None or not principal.is_authenticated:
         raise exceptions.NotAuthenticated()
-    request._devlogs_caller = caller
-    return caller
+    slug = (headers or {}).get(TENANT_HEADER) or (params or {}).get("tenant")
+    return caller_for_user(principal, slug or None)
+
+
+def caller_for_request(request) -> Caller:
+    """caller_for the request's user (a DRF or Django request), once per request."""
+    cached = getattr(request, "_devlogs_caller", None)
+    if cached is None:
+        cached = caller_for(request.user, headers=request.headers, params=getattr(request, "query_params", request.GET))
+        request._devlogs_caller = cached
+    return cached
 
 
 # Why access ended, as a live-tail socket reports it when it closes (docs/live-tail.md).

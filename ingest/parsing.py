@@ -316,15 +316,38 @@ def parse_body(body: bytes, *, content_type: str | None, content_encoding: str |
     del data, body  # the parsed records are all that is needed now: free the inflated bytes before normalising
     if not records:
         raise BodyError(400, "empty_body", "The body holds no log lines.", "body")
+    parsed = normalise_records(records, size_bytes=size, received_ns=received_ns, limits=limits)
+    parsed.content_sha256 = digest
+    return parsed
+
+
+@dataclass
+class Record:
+    """A shipper's record: the plain fields (or why it cannot be used), its own time in ns (the
+    default for a line without a timestamp), and how the protocol names it in an error message."""
+
+    fields: dict | LineError
+    ts_ns: int
+    where: str
+
+
+def normalise_records(records: list, *, size_bytes: int, received_ns: int, limits: Limits,
+                      noun: str = "lines") -> ParsedBody:
+    """The one per-line loop every protocol feeds (JSON and NDJSON, syslog, OTLP, Loki, ES bulk):
+    each record — a JSON value as sent, a LineError (a line that could not even be read) or a
+    Record — becomes a normalised line with its index, or a rejection of that line alone."""
     if len(records) > limits.max_lines:
         raise BodyError(413, "too_many_lines",
-                        f"The body holds {len(records)} lines; at most {limits.max_lines} per request.", "body")
-    parsed = ParsedBody(size_bytes=size, content_sha256=digest)
+                        f"The body holds {len(records)} {noun}; at most {limits.max_lines} per request.", "body")
+    parsed = ParsedBody(size_bytes=size_bytes)
     for index, record in enumerate(records):
+        where, default_ns = "", received_ns
+        if isinstance(record, Record):
+            where, default_ns, record = f"{record.where}: ", record.ts_ns, record.fields
         try:
-            line, truncated = normalise_line(record, received_ns=received_ns, limits=limits)
+            line, truncated = normalise_line(record, received_ns=default_ns, limits=limits)
         except LineError as exc:
-            parsed.rejected.append(Rejection(index, exc.code, exc.message, exc.field))
+            parsed.rejected.append(Rejection(index, exc.code, where + exc.message, exc.field))
             continue
         line["index"] = index
         parsed.lines.append(line)

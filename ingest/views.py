@@ -10,6 +10,7 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -39,6 +40,19 @@ def limits_from_settings() -> Limits:
     )
 
 
+class RawBodyNegotiation(BaseContentNegotiation):
+    """For every ingest endpoint that reads its body itself (read_body): no DRF parser ever runs,
+    and the endpoint's own answer type stands, whatever the shipper's Accept header says (ES
+    clients send `application/vnd.elasticsearch+json`, omhttp says application/json for plain
+    lines): never a 406 or 415 from DRF."""
+
+    def select_parser(self, request, parsers):
+        return None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 def read_body(request, max_bytes: int) -> bytes:
     """The raw body, refusing more than max_bytes before reading it where the length is declared."""
     declared = request.headers.get("Content-Length")
@@ -55,6 +69,8 @@ class IngestView(APIView):
 
     permission_classes = [HasScope]
     required_scope = "ingest"
+    content_negotiation_class = RawBodyNegotiation
+    parser_classes: list = []  # read_body reads it
 
     @extend_schema(
         request={"application/json": OpenApiTypes.OBJECT, "application/x-ndjson": OpenApiTypes.STR},

@@ -29,8 +29,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from rest_framework import exceptions
 
-from accounts.authentication import KeyPrincipal
-from accounts.scoping import ENDED_CREDENTIALS, access_ended, caller_for_key, caller_for_user
+from accounts.scoping import ENDED_CREDENTIALS, access_ended, caller_for
 from devlogs import metrics
 from devlogs.errors import ApiError, error_body
 from logs.live import remember_server_loop, tenant_group
@@ -48,14 +47,13 @@ ACCESS_RECHECK_SECONDS = 2.0  # access that ends is noticed within this (and at 
 
 @database_sync_to_async
 def _caller_for_scope(scope):
-    user = scope.get("user")
-    if isinstance(user, KeyPrincipal):
-        return caller_for_key(user.key)
-    if user is not None and user.is_authenticated:
-        # A person in several tenants picks one with ?tenant=<slug> (membership still decides).
-        query = parse_qs(scope.get("query_string", b"").decode())
-        return caller_for_user(user, (query.get("tenant") or [None])[0])
-    return None
+    """accounts.scoping.caller_for the socket's user; None for nobody. A person in several tenants
+    picks one with ?tenant=<slug> (browsers cannot set headers on a WebSocket)."""
+    query = {name: values[0] for name, values in parse_qs(scope.get("query_string", b"").decode()).items()}
+    try:
+        return caller_for(scope.get("user"), params=query)
+    except exceptions.NotAuthenticated:
+        return None
 
 
 class TailConsumer(AsyncJsonWebsocketConsumer):

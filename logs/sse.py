@@ -18,10 +18,11 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.http import StreamingHttpResponse
+from rest_framework import exceptions
 
-from accounts.authentication import raw_key_from_headers
+from accounts.authentication import KeyPrincipal, raw_key_from_headers
 from accounts.keys import InvalidKey, authenticate_key
-from accounts.scoping import ENDED_CREDENTIALS, access_ended, caller_for_key, caller_for_user
+from accounts.scoping import ENDED_CREDENTIALS, access_ended, caller_for
 from devlogs import metrics
 from devlogs.errors import ApiError, json_error
 from logs.access_watch import MESSAGE_TYPE as ACCESS_CHANGED
@@ -36,18 +37,18 @@ HEARTBEAT_SECONDS = 15.0
 
 
 async def _caller(request):
+    """accounts.scoping.caller_for whoever this plain Django view was sent by (an API key, or the
+    signed-in person of the session)."""
     try:
         raw = raw_key_from_headers(request.headers.get("Authorization"), request.headers.get("X-API-Key"))
-        if raw is not None:
-            key = await database_sync_to_async(authenticate_key)(raw)
-            return caller_for_key(key)
+        principal = (KeyPrincipal(await database_sync_to_async(authenticate_key)(raw)) if raw is not None
+                     else await request.auser())
     except InvalidKey as exc:
         raise ApiError(401, "authentication_failed", exc.message) from None
-    user = await request.auser()
-    if not user.is_authenticated:
-        raise ApiError(401, "not_authenticated", "Sign in or send an API key with the read scope.")
-    tenant = request.headers.get("X-Devlogs-Tenant") or request.GET.get("tenant")
-    return await database_sync_to_async(caller_for_user)(user, tenant)
+    try:
+        return await database_sync_to_async(caller_for)(principal, headers=request.headers, params=request.GET)
+    except exceptions.NotAuthenticated:
+        raise ApiError(401, "not_authenticated", "Sign in or send an API key with the read scope.") from None
 
 
 async def stream_view(request):
@@ -60,7 +61,7 @@ async def stream_view(request):
         search = await database_sync_to_async(search_from_params)(request.GET, caller)
     except ApiError as exc:
         return json_error(exc.status_code, exc.code, exc.message, exc.field)
-    except Exception as exc:  # PermissionDenied from caller_for_user
+    except Exception as exc:  # PermissionDenied from caller_for
         return json_error(403, "permission_denied", str(getattr(exc, "detail", exc)))
     session_key = request.session.session_key if caller.key is None else None
     response = StreamingHttpResponse(_events(search, tenant_group(caller.tenant.id), caller, session_key),

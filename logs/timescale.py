@@ -59,9 +59,11 @@ def configure(connection, *, chunk_interval: str | None = None, compress_after: 
         cursor.execute("SELECT add_compression_policy(%s, %s::interval)", [table, compress_after])
         done.append(f"compress chunks older than {compress_after}")
 
+        # One retention path: apply_retention (logs/retention.py) drops whole chunks past
+        # DEVLOGS_RETENTION_MAX_DAYS and trims shorter tenant retention, on every database; a
+        # TimescaleDB job doing the first half as well was a second way (installs that had it lose it).
         cursor.execute("SELECT remove_retention_policy(%s, if_exists => true)", [table])
-        cursor.execute("SELECT add_retention_policy(%s, %s::interval)", [table, retention])
-        done.append(f"drop chunks older than {retention}")
+        done.append(f"chunks older than {retention} are dropped by apply_retention")
 
         cursor.execute("SELECT 1 FROM timescaledb_information.continuous_aggregates WHERE view_name = %s",
                        [MINUTE_COUNTS])

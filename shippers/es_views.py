@@ -13,7 +13,6 @@ import time
 
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -24,9 +23,9 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError, database_unavailable
 from ingest.accept import now_ns
 from ingest.event_ids import uuid7_strings
-from ingest.parsing import FORM_TYPES, BodyError, LineError, decompress, media_type, normalise_line
+from ingest.parsing import FORM_TYPES, BodyError, LineError, decompress, media_type, normalise_records
 from ingest.submit import submit_lines
-from ingest.views import limits_from_settings, read_body
+from ingest.views import RawBodyNegotiation, limits_from_settings, read_body
 from shippers.es_bulk import (
     BulkRequestError,
     bulk_response,
@@ -41,21 +40,18 @@ from shippers.es_bulk import (
 
 PRODUCT_HEADER = ("X-Elastic-Product", "Elasticsearch")
 
+def _record_of(item) -> dict | LineError:
+    try:
+        return record_from_document(item.source, index=item.index)
+    except LineError as exc:
+        return exc  # rejected alone, by the one loop
+
+
 # Elasticsearch's error types for our statuses, so clients classify them as they would ES's own.
 _ERROR_TYPES = {400: "illegal_argument_exception", 401: "security_exception", 403: "security_exception",
                 404: "resource_not_found_exception", 405: "illegal_argument_exception",
                 413: "content_too_long_exception", 415: "media_type_header_exception",
                 429: "es_rejected_execution_exception", 503: "unavailable_shards_exception"}
-
-
-class AnyAccept(BaseContentNegotiation):
-    """ES clients send `Accept: application/vnd.elasticsearch+json; compatible-with=8`; answer JSON regardless."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 class ElasticApiKeyAuthentication(ApiKeyAuthentication):
@@ -126,7 +122,7 @@ class ElasticView(APIView):
                               for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
     permission_classes = [HasScope]
     required_scope = "ingest"
-    content_negotiation_class = AnyAccept
+    content_negotiation_class = RawBodyNegotiation
     parser_classes: list = []  # bodies are read raw
     # Not in our OpenAPI schema: these speak Elasticsearch's shapes, documented in docs/shippers-bulk-syslog.md.
     schema = None
@@ -193,25 +189,23 @@ class BulkView(ElasticView):
             raise ApiError(exc.status, exc.code, exc.message, field=exc.field) from None
         items = parse_bulk(data, default_index=index, max_items=limits.max_lines)
 
-        lines, ids = [], []
-        for item in items:
-            if item.failed:
-                continue
-            try:
-                line, _truncated = normalise_line(record_from_document(item.source, index=item.index),
-                                                  received_ns=received_ns, limits=limits)
-            except LineError as exc:
-                field = f" [{exc.field}]" if exc.field else ""
-                item.fail(400, "mapper_parsing_exception", f"failed to parse field{field}: {exc.message}")
-                continue
+        documents = [item for item in items if not item.failed]
+        parsed = normalise_records([_record_of(item) for item in documents], size_bytes=len(data),
+                                   received_ns=received_ns, limits=limits, noun="documents")
+        for rejection in parsed.rejected:  # a document that fails validation fails alone, as in ES
+            field = f" [{rejection.field}]" if rejection.field else ""
+            documents[rejection.index].fail(400, "mapper_parsing_exception",
+                                            f"failed to parse field{field}: {rejection.message}")
+        lines, ids = parsed.lines, []
+        for position, line in enumerate(lines):
+            item = documents[line["index"]]
             if item.doc_id is None:
                 item.doc_id = uuid7_strings(1)[0]
                 ids.append(item.doc_id)
             else:
                 ids.append(document_event_id(app_id=caller.key.app_id, index=item.index, doc_id=item.doc_id,
                                              ts_ns=line["ts"]))
-            line["index"] = len(lines)
-            lines.append(line)
+            line["index"] = position
         if lines:
             submit_lines(caller=caller, lines=lines, received_ns=received_ns, size_bytes=len(data), event_ids=ids,
                          protocol="elasticsearch")

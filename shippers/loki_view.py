@@ -6,10 +6,11 @@ from drf_spectacular.utils import extend_schema
 from accounts.scoping import caller_for_request
 from devlogs.errors import ApiError
 from ingest.accept import now_ns
+from ingest.parsing import normalise_records
 from ingest.submit import count_rejected_lines, submit_lines
 from ingest.views import limits_from_settings
 from shippers import loki
-from shippers.lines import normalise_records, summarise_rejections
+from shippers.lines import summarise_rejections
 from shippers.protocol_view import ShipperView
 
 
@@ -43,7 +44,8 @@ class LokiPushView(ShipperView):
         if encoding == loki.PROTOBUF:
             data = loki.unsnappy(data, limits.max_decompressed_bytes)
         records = loki.records_of(data, encoding=encoding, received_ns=received_ns)
-        parsed = normalise_records(records, size_bytes=len(data), limits=limits)
+        parsed = normalise_records(records, size_bytes=len(data), received_ns=received_ns, limits=limits,
+                                   noun="log records")
         count_rejected_lines(caller=caller, codes=(r.code for r in parsed.rejected))
         if parsed.lines:
             submit_lines(caller=caller, lines=parsed.lines, received_ns=received_ns, size_bytes=parsed.size_bytes,

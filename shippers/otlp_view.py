@@ -6,10 +6,11 @@ from drf_spectacular.utils import extend_schema
 from accounts.scoping import caller_for_request
 from devlogs.errors import ApiError
 from ingest.accept import now_ns
+from ingest.parsing import normalise_records
 from ingest.submit import count_rejected_lines, submit_lines
 from ingest.views import limits_from_settings
 from shippers import otlp
-from shippers.lines import normalise_records, summarise_rejections
+from shippers.lines import summarise_rejections
 from shippers.protocol_view import ShipperView
 
 
@@ -33,7 +34,8 @@ class OtlpLogsView(ShipperView):
                            "OTLP/HTTP bodies are application/x-protobuf or application/json.", field="Content-Type")
         data = self.read_payload(request, limits)
         records = otlp.records_of(otlp.decode_request(data, encoding), received_ns=received_ns)
-        parsed = normalise_records(records, size_bytes=len(data), limits=limits)
+        parsed = normalise_records(records, size_bytes=len(data), received_ns=received_ns, limits=limits,
+                                   noun="log records")
         count_rejected_lines(caller=caller, codes=(r.code for r in parsed.rejected))
         summary = summarise_rejections(parsed, total=len(records), noun="log records") if parsed.rejected else ""
         if parsed.rejected and not parsed.lines:

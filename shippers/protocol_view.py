@@ -10,23 +10,12 @@ turned into that protocol's error shape by `protocol_error`.
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
 from accounts.scoping import HasScope
 from devlogs.errors import ApiError, database_unavailable
 from ingest.parsing import BodyError, Limits, decompress
-from ingest.views import read_body
-
-
-class ProtocolNegotiation(BaseContentNegotiation):
-    """The protocol fixes the answer's type; a shipper's Accept header must not turn it into a 406."""
-
-    def select_parser(self, request, parsers):
-        return None  # bodies are read raw, never through DRF parsers
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
+from ingest.views import RawBodyNegotiation, read_body
 
 
 def describe_failure(exc) -> tuple[int, str, str, dict[str, str]] | None:
@@ -57,7 +46,7 @@ class ShipperView(APIView):
 
     permission_classes = [HasScope]
     required_scope = "ingest"
-    content_negotiation_class = ProtocolNegotiation
+    content_negotiation_class = RawBodyNegotiation
     http_method_names = ["post"]
 
     def protocol_error(self, request, *, status: int, code: str, message: str) -> HttpResponse:

@@ -8,27 +8,25 @@ rejected messages listed by index; 400 when none is usable; our error shape thro
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
 from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
 from devlogs.openapi import errors
 from ingest.accept import now_ns
-from ingest.parsing import (FORM_TYPES, BodyError, LineError, ParsedBody, Rejection, decompress, is_blank, media_type,
-                            normalise_line)
-from ingest.views import accept_parsed, limits_from_settings, read_body
+from ingest.parsing import (FORM_TYPES, BodyError, LineError, ParsedBody, decompress, is_blank, media_type,
+                            normalise_records)
+from ingest.views import RawBodyNegotiation, accept_parsed, limits_from_settings, read_body
 from shippers.syslog import parse_message, split_frames, take_key, to_record
 
 
-class RawBody(BaseContentNegotiation):
-    """The body is read raw whatever its Content-Type (omhttp says application/json for plain lines)."""
-
-    def select_parser(self, request, parsers):
-        return None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
+def _record_of(frame: bytes, received_ns: int) -> dict | LineError:
+    try:
+        message = parse_message(frame, received_ns=received_ns)
+        take_key(message)  # over HTTP the request's key decides; a key in the message is never stored
+        return to_record(message)
+    except LineError as exc:
+        return exc  # rejected alone, by the one loop
 
 
 def parse_syslog_body(data: bytes, *, received_ns: int, limits) -> ParsedBody:
@@ -36,22 +34,11 @@ def parse_syslog_body(data: bytes, *, received_ns: int, limits) -> ParsedBody:
     frames = split_frames(data)
     if not frames:
         raise BodyError(400, "empty_body", "The body holds no syslog messages.", "body")
-    if len(frames) > limits.max_lines:
+    if len(frames) > limits.max_lines:  # before any is parsed
         raise BodyError(413, "too_many_lines",
                         f"The body holds {len(frames)} messages; at most {limits.max_lines} per request.", "body")
-    parsed = ParsedBody(size_bytes=len(data))
-    for index, frame in enumerate(frames):
-        try:
-            message = parse_message(frame, received_ns=received_ns)
-            take_key(message)  # over HTTP the request's key decides; a key in the message is never stored
-            line, truncated = normalise_line(to_record(message), received_ns=received_ns, limits=limits)
-        except LineError as exc:
-            parsed.rejected.append(Rejection(index, exc.code, exc.message, exc.field))
-            continue
-        line["index"] = index
-        parsed.lines.append(line)
-        parsed.truncated += truncated
-    return parsed
+    return normalise_records([_record_of(frame, received_ns) for frame in frames], size_bytes=len(data),
+                             received_ns=received_ns, limits=limits, noun="messages")
 
 
 class SyslogIngestView(APIView):
@@ -59,7 +46,7 @@ class SyslogIngestView(APIView):
 
     permission_classes = [HasScope]
     required_scope = "ingest"
-    content_negotiation_class = RawBody
+    content_negotiation_class = RawBodyNegotiation
     parser_classes: list = []
 
     @extend_schema(

@@ -89,9 +89,31 @@ def test_removing_a_member_is_audited_and_admin_keys_are_too(setup):
     app = App.objects.create(tenant=setup["tenant"], slug="web", name="Web")
     browser.post("/admin/accounts/apikey/add/", {"app": app.id, "name": "ci", "scopes": ["ingest"]})
     key = ApiKey.objects.get(name="ci")
-    assert AuditEvent.objects.get(action="api_key.created").details["prefix"] == key.prefix
+    created = AuditEvent.objects.get(action="api_key.created")
+    assert (created.details["prefix"], created.details["via"], created.actor) == (key.prefix, "admin", "tina")
     browser.post("/admin/accounts/apikey/", {"action": "revoke_keys", "_selected_action": [key.id]})
-    assert AuditEvent.objects.get(action="api_key.revoked").details["prefix"] == key.prefix
+    revoked = AuditEvent.objects.get(action="api_key.revoked")
+    assert (revoked.details["prefix"], revoked.details["via"], revoked.actor) == (key.prefix, "admin", "tina")
+
+
+def test_key_changes_are_audited_by_the_functions_that_make_them(db):
+    """accounts/keys.py records every create, rotate and revoke, whoever calls it (API, admin,
+    a command): no caller can change a key without its audit event."""
+    from datetime import timedelta
+
+    from accounts.keys import api_key_create, api_key_revoke, api_key_rotate
+
+    tenant = Tenant.objects.create(slug="keys", name="Keys")
+    app = App.objects.create(tenant=tenant, slug="web", name="Web")
+    key, _ = api_key_create(app=app, scopes=["ingest"], actor="ops@example.com", via="cli")
+    new, _ = api_key_rotate(key=key, grace=timedelta(hours=1), actor="ops@example.com")
+    api_key_revoke(key=new, actor="ops@example.com")
+    api_key_revoke(key=new, actor="ops@example.com")  # already revoked: nothing changes, nothing recorded
+    events = [(e.action, e.details["prefix"], e.details["via"], e.actor)
+              for e in AuditEvent.objects.filter(tenant=tenant).order_by("id")]
+    assert events == [("api_key.created", key.prefix, "cli", "ops@example.com"),
+                      ("api_key.rotated", key.prefix, "api", "ops@example.com"),
+                      ("api_key.revoked", new.prefix, "api", "ops@example.com")]
 
 
 @pytest.mark.django_db(transaction=True)  # the export streams from its own thread, as under daphne

@@ -143,3 +143,15 @@ def test_each_endpoint_answers_each_refusal_as_documented(client, keys, queue, s
         if endpoint not in ("loki", "otlp") or "json" in response["Content-Type"]:
             assert "json" in response["Content-Type"] and orjson.loads(response.content), (endpoint, situation)
     assert inflation.budget.in_flight == 0
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_no_accept_header_turns_a_delivery_into_a_406(client, keys, queue, endpoint):
+    """Shippers send Accept headers of their own (ES clients: application/vnd.elasticsearch+json;
+    some: text/plain); every ingest endpoint answers in its own type regardless (one negotiation,
+    ingest.views.RawBodyNegotiation)."""
+    path, content_type, body_of, _ = ENDPOINTS[endpoint]
+    for accept in ("text/plain", "application/vnd.elasticsearch+json; compatible-with=8", "image/png"):
+        response = client.generic("POST", path, body_of("accept " + accept), content_type=content_type,
+                                  HTTP_AUTHORIZATION=f"Bearer {keys['ingest']}", HTTP_ACCEPT=accept)
+        assert response.status_code == SUCCESS[endpoint], (endpoint, accept, response.content[:200])

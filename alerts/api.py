@@ -26,7 +26,7 @@ from alerts.outbound import DeliveryError, ForbiddenTarget, check_target, check_
 from devlogs.errors import ApiError
 from devlogs.openapi import errors
 from logs.facets import UnknownFacet, facet_field
-from logs.querylang import QueryError, parse
+from logs.query_validation import validate_query_text
 from logs.search import Search
 from logs.store import get_store
 
@@ -34,14 +34,6 @@ MIN_WINDOW, MAX_WINDOW = 10, 7 * 86400
 MIN_INTERVAL, MAX_INTERVAL = 10, 86400
 MAX_EMAILS = 20
 EVENTS_PAGE = 50
-
-
-def validate_query_text(value: str) -> str:
-    try:
-        parse(value)
-    except QueryError as exc:
-        raise serializers.ValidationError(f"{exc.message} (at character {exc.position})") from None
-    return value
 
 
 def validate_value_field(value: str) -> str:

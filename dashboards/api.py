@@ -22,7 +22,7 @@ from dashboards.widget_data import PRESETS, resolve_range, widget_data
 from devlogs.errors import ApiError
 from devlogs.openapi import errors
 from logs.facets import UnknownFacet, facet_field
-from logs.querylang import QueryError, parse
+from logs.query_validation import validate_query_text
 from logs.search import parse_time
 
 MAX_WIDGETS = 50
@@ -109,11 +109,7 @@ class WidgetSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
     def validate_query(self, value: str) -> str:
-        try:
-            parse(value)
-        except QueryError as exc:
-            raise serializers.ValidationError(f"{exc.message} (at character {exc.position})") from None
-        return value
+        return validate_query_text(value)
 
     def validate_options(self, value):
         if not isinstance(value, dict):

@@ -131,6 +131,15 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+def loads_body(data: bytes) -> object:
+    """The body as JSON; BodyError 400 (`invalid_utf8` or `malformed_json`, with where) if it is not."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        code, message = _json_error(exc, data, "The body")
+        raise BodyError(400, code, message, "body") from None
+
+
 def _json_error(exc: orjson.JSONDecodeError, data: bytes, what: str) -> tuple[str, str]:
     try:
         data.decode("utf-8")

@@ -7,7 +7,7 @@ from rest_framework.generics import ListCreateAPIView, RetrieveUpdateDestroyAPIV
 from accounts.scoping import WRITERS, HasRole, caller_for_request
 from devlogs.errors import ApiError
 from logs.models import SavedSearch
-from logs.querylang import QueryError, parse
+from logs.query_validation import validate_query_text
 
 
 class SavedSearchSerializer(serializers.ModelSerializer):
@@ -17,11 +17,7 @@ class SavedSearchSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_by", "created_at", "updated_at"]
 
     def validate_query(self, value: str) -> str:
-        try:
-            parse(value)
-        except QueryError as exc:
-            raise serializers.ValidationError(f"{exc.message} (at character {exc.position})") from None
-        return value
+        return validate_query_text(value)
 
     def validate_options(self, value):
         if not isinstance(value, dict):

@@ -7,10 +7,9 @@ docs/shippers.md. The protobuf classes come from shippers/loki_push.proto (see i
 import re
 
 import cramjam
-import orjson
 from google.protobuf.message import DecodeError
 
-from ingest.parsing import BodyError, LineError, media_type
+from ingest.parsing import BodyError, LineError, loads_body, media_type
 from logline.timestamps import parse_timestamp
 from shippers.lines import Record, check_ts, lenient_level
 from shippers.loki_push_pb2 import PushRequest
@@ -130,12 +129,7 @@ def _json_entry(labels: dict, entry, received_ns: int) -> tuple[dict, int]:
 
 
 def _json_records(data: bytes, received_ns: int) -> list[Record]:
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise BodyError(400, "malformed_json",
-                        f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
-                        "body") from None
+    document = loads_body(data)
     streams = document.get("streams") if isinstance(document, dict) else None
     if not isinstance(streams, list):
         raise BodyError(400, "invalid_push_request", 'The body must be {"streams": [...]}.', "body")

@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceResponse,
 )
 
-from ingest.parsing import BodyError, LineError, media_type
+from ingest.parsing import BodyError, LineError, loads_body, media_type
 from logline.levels import level_name
 from shippers.lines import Record, lenient_level
 
@@ -60,12 +60,7 @@ def decode_request(data: bytes, encoding: str) -> ExportLogsServiceRequest:
             raise BodyError(400, "malformed_protobuf",
                             "The body is not a valid protobuf ExportLogsServiceRequest.", "body") from None
         return request
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise BodyError(400, "malformed_json",
-                        f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
-                        "body") from None
+    document = loads_body(data)
     if not isinstance(document, dict):
         raise BodyError(400, "invalid_body_type", "The body must be a JSON object (an ExportLogsServiceRequest).",
                         "body")

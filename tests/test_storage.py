@@ -115,7 +115,7 @@ def test_delete_by_query_touches_only_the_callers_tenant_and_is_audited(client, 
     assert LogEntry.objects.filter(tenant_id=tenants["alpha"].id).count() == 5
     assert not LogEntry.objects.filter(tenant_id=tenants["alpha"].id, message__contains="secret").exists()
     assert LogEntry.objects.filter(tenant_id=tenants["bravo"].id).count() == 10
-    event = AuditEvent.objects.get()
+    event = AuditEvent.objects.get(action="logs.delete_by_query")
     assert (event.tenant.slug, event.actor, event.action) == ("alpha", "admin-user", "logs.delete_by_query")
     assert event.details["deleted"] == 5 and "SECRET" in event.details["query"]
 

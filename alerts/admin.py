@@ -2,10 +2,10 @@
 
 from django import forms
 from django.contrib import admin
-from django.utils import timezone
 
 from accounts.admin_scoping import TenantScopedAdmin
-from alerts.evaluation import stand_down
+from alerts.changes import (channel_created, channel_delete, channel_updated, rule_created, rule_delete, rule_updated,
+                            saving, watched_values)
 from alerts.models import Channel, Delivery, Event, Rule
 from alerts.outbound import check_target
 from logs.querylang import QueryError, parse
@@ -65,6 +65,20 @@ class ChannelAdmin(TenantScopedAdmin):
     autocomplete_fields = ["tenant"]
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
+    def save_model(self, request, obj, form, change):
+        who = {"actor": request.user.get_username(), "via": "admin"}
+        if change:
+            channel_updated(saving(obj), fields=form.changed_data, **who)
+        else:
+            channel_created(saving(obj), **who)
+
+    def delete_model(self, request, obj):
+        channel_delete(obj, actor=request.user.get_username(), via="admin")
+
+    def delete_queryset(self, request, queryset):
+        for channel in queryset:
+            self.delete_model(request, channel)
+
 
 @admin.register(Rule)
 class RuleAdmin(TenantScopedAdmin):
@@ -76,8 +90,19 @@ class RuleAdmin(TenantScopedAdmin):
     filter_horizontal = ["channels"]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        stand_down(obj.pk, timezone.now())  # switched off while firing: resolve it now
+        who = {"actor": request.user.get_username(), "via": "admin"}
+        if change:
+            before = watched_values(Rule.objects.get(pk=obj.pk))
+            rule_updated(saving(obj), before=before, fields=form.changed_data, **who)
+        else:
+            rule_created(saving(obj), **who)
+
+    def delete_model(self, request, obj):
+        rule_delete(obj, actor=request.user.get_username(), via="admin")
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            self.delete_model(request, rule)
     readonly_fields = ["state", "state_changed_at", "episode", "next_evaluation_at", "last_evaluated_at", "last_count",
                        "last_error", "baseline_at", "created_by", "created_at", "updated_at"]
 

@@ -5,7 +5,6 @@ a member may point rules at the channels the tenant has. Everyone in the tenant 
 history; only managers see a channel's full URL and signing secret.
 """
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, \
@@ -15,12 +14,13 @@ from rest_framework.generics import ListCreateAPIView, RetrieveUpdateDestroyAPIV
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.audit import record
 from accounts.scoping import MANAGERS, WRITERS, HasRole, caller_for_request, rows_of
+from alerts.changes import (NameTaken, channel_created, channel_delete, channel_rotate_secret, channel_updated,
+                            rule_created, rule_delete, rule_updated, watched_values)
 from alerts.evaluation import (FINGERPRINT, Observation, condition_met, condition_text, distinct_values, observe,
-                               stand_down, window)
+                               window)
 from alerts.links import explorer_url
-from alerts.models import Channel, Delivery, Event, Rule, SeenValue, new_secret
+from alerts.models import Channel, Delivery, Event, Rule
 from alerts.notify import send, test_message
 from alerts.outbound import DeliveryError, ForbiddenTarget, check_target, check_url
 from devlogs.errors import ApiError
@@ -108,11 +108,11 @@ class _TenantScoped:
     def get_serializer_context(self):
         return {**super().get_serializer_context(), **self.scope_context()}
 
-    def save_unique(self, serializer, what: str, **extra):
+    def change(self, change, save, what: str, **kwargs):
+        """A change through alerts.changes (which audits it) as this caller; a name clash is a 409."""
         try:
-            with transaction.atomic():  # a savepoint: a name clash must not break the request's transaction
-                return serializer.save(**extra)
-        except IntegrityError:
+            return change(save, actor=self.caller().actor, via="api", **kwargs)
+        except NameTaken:
             raise ApiError(409, "name_taken", f"This tenant already has {what} with that name.", field="name") from None
 
 
@@ -133,9 +133,8 @@ class ChannelList(_Channels, ListCreateAPIView):
 
     def perform_create(self, serializer):
         caller = self.caller()
-        channel = self.save_unique(serializer, "a channel", tenant=caller.tenant, created_by=caller.actor)
-        record(tenant=caller.tenant, actor=caller.actor, action="alert_channel.created", channel=channel.name,
-               kind=channel.kind)
+        self.change(channel_created, lambda: serializer.save(tenant=caller.tenant, created_by=caller.actor),
+                    "a channel")
 
 
 @extend_schema_view(get=extend_schema(responses={200: ChannelSerializer, **errors(403, 404)}),
@@ -147,15 +146,10 @@ class ChannelDetail(_Channels, RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def perform_update(self, serializer):
-        caller = self.caller()
-        channel = self.save_unique(serializer, "a channel")
-        record(tenant=caller.tenant, actor=caller.actor, action="alert_channel.updated", channel=channel.name,
-               fields=sorted(serializer.validated_data))
+        self.change(channel_updated, serializer.save, "a channel", fields=serializer.validated_data)
 
     def perform_destroy(self, instance):
-        caller = self.caller()
-        record(tenant=caller.tenant, actor=caller.actor, action="alert_channel.deleted", channel=instance.name)
-        instance.delete()
+        channel_delete(instance, actor=self.caller().actor, via="api")
 
 
 class ChannelRotateSecret(_Channels, APIView):
@@ -168,10 +162,7 @@ class ChannelRotateSecret(_Channels, APIView):
             raise ApiError(404, "not_found", "No such channel in this tenant.")
         if channel.kind != Channel.Kind.WEBHOOK:
             raise ApiError(400, "not_a_webhook", "Only webhook channels sign their requests.", field="kind")
-        channel.secret = new_secret()
-        channel.save(update_fields=["secret", "updated_at"])
-        caller = self.caller()
-        record(tenant=caller.tenant, actor=caller.actor, action="alert_channel.secret_rotated", channel=channel.name)
+        channel_rotate_secret(channel, actor=self.caller().actor, via="api")
         return Response(ChannelSerializer(channel, context=self.scope_context()).data)
 
 
@@ -260,13 +251,8 @@ class RuleList(_Rules, ListCreateAPIView):
 
     def perform_create(self, serializer):
         caller = self.caller()
-        rule = self.save_unique(serializer, "an alert rule", tenant=caller.tenant, created_by=caller.actor,
-                                next_evaluation_at=timezone.now())
-        record(tenant=caller.tenant, actor=caller.actor, action="alert_rule.created", rule=rule.name)
-
-
-# Changing these changes what the rule looks at: a new_value rule learns its baseline again.
-WATCHED = {"query", "kind", "field"}
+        self.change(rule_created, lambda: serializer.save(tenant=caller.tenant, created_by=caller.actor,
+                                                          next_evaluation_at=timezone.now()), "an alert rule")
 
 
 @extend_schema_view(get=extend_schema(responses={200: RuleSerializer, **errors(403, 404)}),
@@ -278,21 +264,11 @@ class RuleDetail(_Rules, RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def perform_update(self, serializer):
-        caller = self.caller()
-        before = {name: getattr(serializer.instance, name) for name in WATCHED}
-        # Evaluate the edited rule at the next tick rather than after the old interval.
-        rule = self.save_unique(serializer, "an alert rule", next_evaluation_at=timezone.now())
-        if any(getattr(rule, name) != value for name, value in before.items()):
-            SeenValue.objects.filter(rule=rule).delete()
-            Rule.objects.filter(pk=rule.pk).update(baseline_at=None)
-        stand_down(rule.pk, timezone.now())
-        record(tenant=caller.tenant, actor=caller.actor, action="alert_rule.updated", rule=rule.name,
-               fields=sorted(serializer.validated_data))
+        self.change(rule_updated, serializer.save, "an alert rule", before=watched_values(serializer.instance),
+                    fields=serializer.validated_data)
 
     def perform_destroy(self, instance):
-        caller = self.caller()
-        record(tenant=caller.tenant, actor=caller.actor, action="alert_rule.deleted", rule=instance.name)
-        instance.delete()
+        rule_delete(instance, actor=self.caller().actor, via="api")
 
 
 # --- history ------------------------------------------------------------------------------------------

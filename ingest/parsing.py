@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 import orjson
 
 from ingest.inflation import charge
-
-from logline.timestamps import parse_timestamp
 from logline.levels import INFO, parse_level
+from logline.timestamps import parse_timestamp
 
 JSON_TYPES = {"application/json", "text/json"}
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")  # a browser form, never log lines
@@ -340,14 +339,29 @@ class Record:
     where: str
 
 
+def check_count(count: int, *, limits: Limits, noun: str = "lines") -> None:
+    """413 for a body with more records than one request may carry; a protocol that can count its
+    records before parsing them calls this first."""
+    if count > limits.max_lines:
+        raise BodyError(413, "too_many_lines",
+                        f"The body holds {count} {noun}; at most {limits.max_lines} per request.", "body")
+
+
+def record_or_rejection(build, *args, **kwargs) -> dict | LineError:
+    """A protocol's record built by `build`, or the LineError it raised, for normalise_records to
+    reject that record alone."""
+    try:
+        return build(*args, **kwargs)
+    except LineError as exc:
+        return exc
+
+
 def normalise_records(records: list, *, size_bytes: int, received_ns: int, limits: Limits,
                       noun: str = "lines") -> ParsedBody:
     """The one per-line loop every protocol feeds (JSON and NDJSON, syslog, OTLP, Loki, ES bulk):
     each record — a JSON value as sent, a LineError (a line that could not even be read) or a
     Record — becomes a normalised line with its index, or a rejection of that line alone."""
-    if len(records) > limits.max_lines:
-        raise BodyError(413, "too_many_lines",
-                        f"The body holds {len(records)} {noun}; at most {limits.max_lines} per request.", "body")
+    check_count(len(records), limits=limits, noun=noun)
     parsed = ParsedBody(size_bytes=size_bytes)
     for index, record in enumerate(records):
         where, default_ns = "", received_ns

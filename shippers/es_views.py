@@ -23,7 +23,8 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError, database_unavailable
 from ingest.accept import now_ns
 from ingest.event_ids import uuid7_strings
-from ingest.parsing import FORM_TYPES, BodyError, LineError, decompress, media_type, normalise_records
+from ingest.parsing import (FORM_TYPES, BodyError, decompress, media_type, normalise_records,
+                            record_or_rejection)
 from ingest.submit import submit_lines
 from ingest.views import RawBodyNegotiation, limits_from_settings, read_body
 from shippers.es_bulk import (
@@ -39,12 +40,6 @@ from shippers.es_bulk import (
 )
 
 PRODUCT_HEADER = ("X-Elastic-Product", "Elasticsearch")
-
-def _record_of(item) -> dict | LineError:
-    try:
-        return record_from_document(item.source, index=item.index)
-    except LineError as exc:
-        return exc  # rejected alone, by the one loop
 
 
 # Elasticsearch's error types for our statuses, so clients classify them as they would ES's own.
@@ -190,7 +185,8 @@ class BulkView(ElasticView):
         items = parse_bulk(data, default_index=index, max_items=limits.max_lines)
 
         documents = [item for item in items if not item.failed]
-        parsed = normalise_records([_record_of(item) for item in documents], size_bytes=len(data),
+        parsed = normalise_records([record_or_rejection(record_from_document, item.source, index=item.index)
+                                    for item in documents], size_bytes=len(data),
                                    received_ns=received_ns, limits=limits, noun="documents")
         for rejection in parsed.rejected:  # a document that fails validation fails alone, as in ES
             field = f" [{rejection.field}]" if rejection.field else ""

@@ -14,19 +14,16 @@ from accounts.scoping import HasScope, caller_for_request
 from devlogs.errors import ApiError
 from devlogs.openapi import errors
 from ingest.accept import now_ns
-from ingest.parsing import (FORM_TYPES, BodyError, LineError, ParsedBody, decompress, is_blank, media_type,
-                            normalise_records)
+from ingest.parsing import (FORM_TYPES, BodyError, ParsedBody, check_count, decompress, is_blank, media_type,
+                            normalise_records, record_or_rejection)
 from ingest.views import RawBodyNegotiation, accept_parsed, limits_from_settings, read_body
 from shippers.syslog import parse_message, split_frames, take_key, to_record
 
 
-def _record_of(frame: bytes, received_ns: int) -> dict | LineError:
-    try:
-        message = parse_message(frame, received_ns=received_ns)
-        take_key(message)  # over HTTP the request's key decides; a key in the message is never stored
-        return to_record(message)
-    except LineError as exc:
-        return exc  # rejected alone, by the one loop
+def _record_of(frame: bytes, received_ns: int) -> dict:
+    message = parse_message(frame, received_ns=received_ns)
+    take_key(message)  # over HTTP the request's key decides; a key in the message is never stored
+    return to_record(message)
 
 
 def parse_syslog_body(data: bytes, *, received_ns: int, limits) -> ParsedBody:
@@ -34,10 +31,8 @@ def parse_syslog_body(data: bytes, *, received_ns: int, limits) -> ParsedBody:
     frames = split_frames(data)
     if not frames:
         raise BodyError(400, "empty_body", "The body holds no syslog messages.", "body")
-    if len(frames) > limits.max_lines:  # before any is parsed
-        raise BodyError(413, "too_many_lines",
-                        f"The body holds {len(frames)} messages; at most {limits.max_lines} per request.", "body")
-    return normalise_records([_record_of(frame, received_ns) for frame in frames], size_bytes=len(data),
+    check_count(len(frames), limits=limits, noun="messages")  # before any is parsed
+    return normalise_records([record_or_rejection(_record_of, frame, received_ns) for frame in frames], size_bytes=len(data),
                              received_ns=received_ns, limits=limits, noun="messages")
 
 

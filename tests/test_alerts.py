@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from accounts.models import Membership, Tenant
+from accounts.models import AuditEvent, Membership, Tenant
 from alerts.deliveries import send_due_deliveries
 from alerts.evaluation import LEASE, claim_next_rule, evaluate_due_rules
 from alerts.models import Channel, Delivery, Event, Rule
@@ -677,6 +677,50 @@ def test_the_admin_lists_history_and_refuses_another_tenants_channel(client, peo
         "channels": [theirs.pk], "enabled": "on"})
     assert response.status_code == 200 and b"rule&#x27;s own tenant" in response.content
     assert not Rule.objects.filter(name="Sneaky").exists()
+
+
+def test_every_change_to_channels_and_rules_is_audited_through_the_api_and_the_admin(client, people, receiver):
+    acme = Tenant.objects.get(slug="acme")
+
+    def actions(via):
+        return [(e.actor, e.action) for e in AuditEvent.objects.filter(tenant=acme, details__via=via, action__startswith="alert_")
+                .order_by("pk")]
+
+    hook = make_channel(client, people, name="ops", kind="webhook", url=receiver.url)
+    as_person(client, people["admin"]).patch(f"/api/v1/alerts/channels/{hook['id']}", {"enabled": False},
+                                             format="json")
+    client.post(f"/api/v1/alerts/channels/{hook['id']}/rotate-secret")
+    rule = make_rule(client, people, name="Payments", query="payment", threshold=1)
+    as_person(client, people["member"]).patch(f"/api/v1/alerts/rules/{rule['id']}", {"query": "refund"},
+                                              format="json")
+    client.delete(f"/api/v1/alerts/rules/{rule['id']}")
+    as_person(client, people["admin"]).delete(f"/api/v1/alerts/channels/{hook['id']}")
+    assert actions("api") == [("admin", "alert_channel.created"), ("admin", "alert_channel.updated"),
+                              ("admin", "alert_channel.secret_rotated"), ("member", "alert_rule.created"),
+                              ("member", "alert_rule.updated"), ("member", "alert_rule.deleted"),
+                              ("admin", "alert_channel.deleted")]
+
+    client.force_login(get_user_model().objects.create_superuser("operator", password="pw-for-tests-123"))
+    form = {"tenant": acme.pk, "name": "pager", "kind": "webhook", "url": "https://example.org/hook",
+            "enabled": "on", "emails": "[]", "secret": "s" * 32}
+    assert client.post("/admin/alerts/channel/add/", form).status_code == 302
+    channel = Channel.objects.get(name="pager")
+    assert client.post(f"/admin/alerts/channel/{channel.pk}/change/", {**form, "url": "https://example.org/other"}
+                       ).status_code == 302
+    rule_form = {"tenant": acme.pk, "name": "Refunds", "query": "refund", "kind": "count", "comparison": "above",
+                 "threshold": "0", "window_seconds": "300", "interval_seconds": "60", "channels": [channel.pk],
+                 "enabled": "on", "field": ""}
+    assert client.post("/admin/alerts/rule/add/", rule_form).status_code == 302
+    rule = Rule.objects.get(name="Refunds")
+    assert client.post(f"/admin/alerts/rule/{rule.pk}/change/", {**rule_form, "query": "refund failed"}
+                       ).status_code == 302
+    assert client.post(f"/admin/alerts/rule/{rule.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert client.post("/admin/alerts/channel/", {"action": "delete_selected", "_selected_action": [channel.pk],
+                                                  "post": "yes"}).status_code == 302
+    assert actions("admin") == [("operator", "alert_channel.created"), ("operator", "alert_channel.updated"),
+                                ("operator", "alert_rule.created"), ("operator", "alert_rule.updated"),
+                                ("operator", "alert_rule.deleted"), ("operator", "alert_channel.deleted")]
+    assert not Channel.objects.filter(tenant=acme).exists() and not Rule.objects.filter(tenant=acme).exists()
 
 
 @pytest.mark.live

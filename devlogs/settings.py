@@ -237,7 +237,16 @@ DEVLOGS_TIMESCALE_COMPRESS_AFTER = env_str("DEVLOGS_TIMESCALE_COMPRESS_AFTER", "
 # apply_retention. Also the most a tenant's retention_days can usefully be.
 DEVLOGS_RETENTION_MAX_DAYS = env_int("DEVLOGS_RETENTION_MAX_DAYS", 400, minimum=1)
 # Where log lines are stored (logs/store/): `sql` is Django's database (SQLite, PostgreSQL, TimescaleDB).
-DEVLOGS_STORE = env_choice("DEVLOGS_STORE", "sql", {"sql"})
+# `clickhouse`: log lines in ClickHouse (logs/store/clickhouse.py), everything else stays in Django's database.
+DEVLOGS_STORE = env_choice("DEVLOGS_STORE", "sql", {"sql", "clickhouse"})
+# A server (`http://user:password@host:8123`, `https://…`) or chDB in-process (`chdb:///path`: one
+# process owns the directory, so the processor runs inside the server; docs/storage.md).
+CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", "")
+CLICKHOUSE_DATABASE = env_str("CLICKHOUSE_DATABASE", "devlogs")
+# The cluster of remote_servers to create tables ON CLUSTER (sharded and replicated); empty: one node.
+CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER", "")
+if DEVLOGS_STORE == "clickhouse" and not CLICKHOUSE_URL:
+    raise ImproperlyConfigured("DEVLOGS_STORE=clickhouse needs CLICKHOUSE_URL (http://… or chdb:///path).")
 # PostgreSQL writer: COPY (fast), or INSERT for connection poolers and servers that refuse COPY.
 DEVLOGS_PG_WRITER = env_choice("DEVLOGS_PG_WRITER", "copy", {"copy", "insert"})
 # The server applies retention this often in the embedded mode; production runs `apply_retention --every`.

@@ -304,3 +304,25 @@ def redis_url():
     except OSError as exc:
         require_service("Redis", f"nothing at {host_port} ({exc}); start it with scripts/redis.sh start")
     return url
+
+
+# --- ClickHouse (chDB: the real engine in this process) ---------------------------------------------
+
+@pytest.fixture(scope="session")
+def chdb_url(tmp_path_factory) -> str:
+    """One chDB data directory for this test process (one process may own a directory)."""
+    return "chdb://" + str(tmp_path_factory.mktemp("chdb"))
+
+
+@pytest.fixture
+def clickhouse_store(settings, chdb_url):
+    """The ClickHouse store on this process's chDB, emptied; DEVLOGS_STORE points at it."""
+    from logs.store import get_store
+
+    settings.DEVLOGS_STORE = "clickhouse"
+    settings.CLICKHOUSE_URL = chdb_url
+    settings.CLICKHOUSE_DATABASE = "devlogs"
+    settings.CLICKHOUSE_CLUSTER = ""
+    store = get_store()
+    store.truncate()
+    return store

@@ -20,7 +20,7 @@ from logline.envelope import Envelope
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 TENANT_IDS = {"alpha": 0, "bravo": 10**6}
-STORES = ["sql"]  # ClickHouse: add "clickhouse" here once logs/store/clickhouse.py exists
+STORES = ["sql", "clickhouse"]
 
 
 def _ns(moment: datetime) -> int:
@@ -39,6 +39,8 @@ def _line(event_id: str, moment: datetime, *, message: str = "m", level: int = I
 
 @pytest.fixture(params=STORES)
 def store(request, settings):
+    if request.param == "clickhouse":
+        return request.getfixturevalue("clickhouse_store")
     settings.DEVLOGS_STORE = request.param
     return get_store()
 

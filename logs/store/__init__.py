@@ -5,8 +5,8 @@
     get_store().histogram/facets/export     the same, for charts, facet panels and downloads
     get_store().delete/delete_older_than    delete-by-query (logs/gdpr.py) and retention (logs/retention.py)
 
-Only the SQL store exists (PostgreSQL, TimescaleDB, SQLite: Django's database). A second engine
-(ClickHouse) adds a module beside sql.py and a name here.
+Two engines: `sql` (Django's database: PostgreSQL, TimescaleDB, SQLite; logs/store/sql.py) and
+`clickhouse` (logs/store/clickhouse.py), chosen by DEVLOGS_STORE.
 """
 
 from django.conf import settings
@@ -22,7 +22,13 @@ def get_store() -> LogStore:
     """The configured store (DEVLOGS_STORE, default `sql`); made once, without I/O."""
     name = settings.DEVLOGS_STORE  # checked by settings: a name this function knows
     if name not in _stores:
-        from logs.store.sql import SqlStore
+        if name == "clickhouse":
+            from logs.store.clickhouse import ClickHouseStore
 
-        _stores[name] = SqlStore()
+            _stores[name] = ClickHouseStore(settings.CLICKHOUSE_URL, database=settings.CLICKHOUSE_DATABASE,
+                                            cluster=settings.CLICKHOUSE_CLUSTER)
+        else:
+            from logs.store.sql import SqlStore
+
+            _stores[name] = SqlStore()
     return _stores[name]

@@ -5,6 +5,8 @@
     .venv/bin/python -m bench ingest|processor|e2e|queries|soak|profile [--quick]
     .venv/bin/python -m bench embedded [--quick] [--lines N] [--runs N] [--profile] [--keep]
     .venv/bin/python -m bench hostile                        # 16 gzip bodies of 45 KB → 45 MB at once
+    .venv/bin/python -m bench clickhouse [--rows N]          # the ClickHouse store on chDB (no services)
+    .venv/bin/python -m bench stores [--rows N] [--quick]    # TimescaleDB and ClickHouse, same lines, one report
 
 Starts PostgreSQL, Kafka and Redis through scripts/ when they are not running (and stops
 what it started), runs each stage in its own process (each stage has its own Django set-up),
@@ -35,7 +37,7 @@ TARGETS = {"ingest lines/s": 60_000, "processor rows/s": 50_000, "e2e lines/s": 
            "e2e queryable p99 ms": 2_000, "query p95 ms at 10M": 200}
 E2E_COLUMNS = ("offered lines/s", "seconds", "accepted lines/s", "committed lines/s (steady)", "non-202", "drained",
                "drain seconds", "lost", "doubled", "queryable p50 ms", "queryable p99 ms", "live p50 ms", "live p99 ms")
-STAGES = ("ingest", "processor", "e2e", "soak", "queries", "profile", "embedded", "hostile")
+STAGES = ("ingest", "processor", "e2e", "soak", "queries", "profile", "embedded", "hostile", "clickhouse", "stores")
 
 
 # --- stages (each runs in a child process: `python -m bench _stage NAME ...`) ---------------------
@@ -87,6 +89,12 @@ def stage_queries(args) -> dict:
 
     rows = bench_queries(rows=args.rows, runs=5 if args.quick else 20, reuse=True, mixed=True, alternatives=False)
     return {"rows": rows}
+
+
+def stage_clickhouse(args) -> dict:
+    from bench.clickhouse_store import bench_clickhouse
+
+    return {"rows": bench_clickhouse(rows=args.rows or 1_000_000, runs=5 if args.quick else 20)}
 
 
 def stage_profile(args) -> dict:
@@ -164,6 +172,14 @@ def _plan(what: str, args, report: dict) -> None:
             sections["queries"]["rows"] += _child("queries", args, name, rows=size)["rows"]
     if what in ("profile", "all"):
         sections["profile"] = _child("profile", args, "devlogs_bench")
+    if what in ("clickhouse", "stores"):
+        size = args.rows or (100_000 if args.quick else 1_000_000)
+        rows = []
+        if what == "stores":  # TimescaleDB first, on its own database of this size
+            name = "devlogs_bench_quick" if size == 100_000 else f"devlogs_bench_{size // 1_000_000}m"
+            rows += _child("queries", args, name, rows=size)["rows"]
+        rows += _child("clickhouse", args, None, rows=size)["rows"]
+        sections["stores"] = {"rows": rows}
     if what == "hostile":
         sections["hostile"] = _child("hostile", args, None)
     if what == "embedded":
@@ -302,13 +318,14 @@ def main(argv=None) -> None:
     path = folder / f"{started:%Y%m%dT%H%M%SZ}.json"
     report = {"started": started.isoformat(timespec="seconds"), "command": " ".join(["python -m bench", *sys.argv[1:]]),
               "quick": args.quick, "targets": TARGETS, "sections": {}}
-    embedded = args.what in ("embedded", "hostile")  # SQLite only: no service started, none asked
-    with Services(needed=() if embedded else ("postgres", "kafka", "redis")):
+    embedded = args.what in ("embedded", "hostile", "clickhouse")  # SQLite (and chDB): no service started
+    needed = ("postgres",) if args.what == "stores" else () if embedded else ("postgres", "kafka", "redis")
+    with Services(needed=needed):
         report["machine"] = describe(None if embedded else database_url("devlogs_bench"))
         try:
             _plan(args.what, args, report)
         finally:
-            if not args.keep_topics and not embedded:
+            if not args.keep_topics and "kafka" in needed:
                 drop_bench_topics()
             report["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
             report["verdicts"] = verdicts(report["sections"])

@@ -138,6 +138,18 @@ CHECKS: dict[str, Callable[[float], str]] = {
     "channel_layer": check_channel_layer,
 }
 WEB_CHECKS = ("database", "queue", "channel_layer")
+_WEB_EXTRA: list[str] = []
+
+
+def register_check(name: str, check: Callable[[float], str], *, web: bool = True) -> None:
+    """A check from an app above this layer (the log store when it is not Django's database)."""
+    CHECKS[name] = check
+    if web and name not in _WEB_EXTRA:
+        _WEB_EXTRA.append(name)
+
+
+def web_checks() -> tuple[str, ...]:
+    return (*WEB_CHECKS, *_WEB_EXTRA)
 
 
 def _backend(name: str) -> str:
@@ -145,6 +157,8 @@ def _backend(name: str) -> str:
         return connections["default"].vendor
     if name == "queue":
         return settings.DEVLOGS_QUEUE
+    if name == "store":
+        return settings.DEVLOGS_STORE
     return "redis" if settings.DEVLOGS_CHANNEL_LAYER.startswith(("redis://", "rediss://")) else "memory"
 
 
@@ -224,5 +238,5 @@ def readyz(request):
     """Database, queue and channel layer reachable: send this instance traffic."""
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed(request)
-    status, body = readiness_report(WEB_CHECKS)
+    status, body = readiness_report(web_checks())
     return JsonResponse(body, status=status)

@@ -234,3 +234,24 @@ def test_a_server_on_chdb_killed_mid_stream_loses_no_acknowledged_line_and_doubl
         lines = stored()
     assert set(acknowledged) <= set(lines)
     assert len(lines) == len(set(lines))  # nothing twice
+
+
+# --- an outage of ClickHouse ------------------------------------------------------------------------
+
+def test_clickhouse_down_answers_503_with_retry_after_and_readyz_says_so(client, make_key, settings, monkeypatch):
+    from tests.conftest import assert_error, free_port
+
+    key = make_key()
+    settings.DEVLOGS_STORE = "clickhouse"
+    settings.CLICKHOUSE_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    for path in ("/api/v1/logs", "/api/v1/logs/histogram", "/api/v1/logs/facets?fields=level"):
+        response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert_error(response, 503, "database_unavailable")
+        assert response["Retry-After"]
+    from devlogs.health import CHECKS, readiness_report
+    from logs.apps import _check_store
+
+    monkeypatch.setitem(CHECKS, "store", _check_store)  # what logs/apps.py registers when the store is ClickHouse
+    status, body = readiness_report(["store"], timeout=3)
+    assert status == 503 and body["checks"]["store"]["status"] == "error"
+    assert body["checks"]["store"]["backend"] == "clickhouse"

@@ -15,20 +15,22 @@ from logs.store.base import Deleted, LogStore, Page
 
 __all__ = ["Deleted", "LogStore", "Page", "get_store"]
 
-_stores: dict[str, LogStore] = {}
+_stores: dict[str | tuple, LogStore] = {}
 
 
 def get_store() -> LogStore:
     """The configured store (DEVLOGS_STORE, default `sql`); made once, without I/O."""
     name = settings.DEVLOGS_STORE  # checked by settings: a name this function knows
-    if name not in _stores:
-        if name == "clickhouse":
+    if name == "clickhouse":
+        where = (name, settings.CLICKHOUSE_URL, settings.CLICKHOUSE_DATABASE, settings.CLICKHOUSE_CLUSTER)
+        if where not in _stores:
             from logs.store.clickhouse import ClickHouseStore
 
-            _stores[name] = ClickHouseStore(settings.CLICKHOUSE_URL, database=settings.CLICKHOUSE_DATABASE,
-                                            cluster=settings.CLICKHOUSE_CLUSTER)
-        else:
-            from logs.store.sql import SqlStore
+            _stores[where] = ClickHouseStore(settings.CLICKHOUSE_URL, database=settings.CLICKHOUSE_DATABASE,
+                                             cluster=settings.CLICKHOUSE_CLUSTER)
+        return _stores[where]
+    if name not in _stores:
+        from logs.store.sql import SqlStore
 
-            _stores[name] = SqlStore()
+        _stores[name] = SqlStore()
     return _stores[name]

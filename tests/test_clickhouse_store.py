@@ -255,3 +255,18 @@ def test_clickhouse_down_answers_503_with_retry_after_and_readyz_says_so(client,
     status, body = readiness_report(["store"], timeout=3)
     assert status == 503 and body["checks"]["store"]["status"] == "error"
     assert body["checks"]["store"]["backend"] == "clickhouse"
+
+
+def test_the_cluster_ddl_parses_in_the_real_engine(clickhouse_store):
+    """The sharded, replicated tables cannot be created without a cluster and Keeper; the engine
+    still parses every statement, so a typo cannot wait for a production cluster to show."""
+    from logs.store.clickhouse_schema import cluster_ddl
+
+    statements = cluster_ddl("devlogs", "devlogs")
+    assert [s.split(" IF NOT EXISTS ")[0] for s in statements] == ["CREATE DATABASE", "CREATE TABLE", "CREATE TABLE"]
+    for statement in statements:
+        tree = "\n".join(row[0] for row in clickhouse_store._rows("EXPLAIN AST " + statement))
+        assert "CreateQuery" in tree, statement
+    assert "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/devlogs/log_lines_local', '{replica}')" in \
+        statements[1]
+    assert "Distributed('devlogs', devlogs, log_lines_local, cityHash64(tenant_id, app_id))" in statements[2]

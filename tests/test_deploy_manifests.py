@@ -1,7 +1,10 @@
 """The deployment files: the Kubernetes manifests and docker-compose.yml pass their schema validators
 (scripts/validate-deploy.sh), hold together (selectors, probes, ports, grace periods), and the
-grace period they give a processor holds against a real one stopped mid-stream on Kafka."""
+grace period they give a processor holds against a real one stopped mid-stream on Kafka. The ClickHouse
+cluster (compose profile `clickhouse`, overlay deploy/k8s/overlays/clickhouse) is one topology in both,
+and its configuration defines what the store's cluster DDL uses."""
 
+import base64
 import json
 import os
 import re
@@ -12,7 +15,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -325,6 +330,333 @@ def _http_status(url: str) -> int:
         return exc.code
     except OSError:
         return 0
+
+
+# --- the ClickHouse cluster: compose profile `clickhouse` and overlay deploy/k8s/overlays/clickhouse ----
+
+CLICKHOUSE_DIR = ROOT / "deploy" / "clickhouse"
+CLICKHOUSE_OVERLAY = ROOT / "deploy" / "k8s" / "overlays" / "clickhouse"
+KEEPERS = ["keeper-1", "keeper-2", "keeper-3"]
+SHARDS = [["clickhouse-s1r1", "clickhouse-s1r2"], ["clickhouse-s2r1", "clickhouse-s2r2"]]
+# What the compose file's names are on Kubernetes: pods of the StatefulSets behind their headless Services.
+K8S_NAMES = {**{f"keeper-{i + 1}": f"clickhouse-keeper-{i}.clickhouse-keeper" for i in range(3)},
+             **{f"clickhouse-s{s}r{r + 1}": f"clickhouse-s{s}-{r}.clickhouse-s{s}" for s in (1, 2) for r in range(2)}}
+CLICKHOUSE_ENV = {"DEVLOGS_STORE": "clickhouse", "CLICKHOUSE_CLUSTER": "devlogs",
+                  "CLICKHOUSE_URL": "http://devlogs:validation-only@clickhouse:8123",
+                  "DEVLOGS_CLICKHOUSE_PASSWORD": "validation-only",
+                  "DEVLOGS_CLICKHOUSE_CLUSTER_SECRET": "validation-only-secret"}
+
+
+def _tool_dir(name: str) -> str:
+    """Where `scripts/validate-deploy.sh install` builds a tool (its pinned version)."""
+    version = re.search(rf"^{name.upper()}_VERSION=(\S+)", VALIDATE.read_text(), flags=re.M).group(1)
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    tools = os.environ.get("DEVLOGS_TOOLS_DIR") or os.path.join(cache, "devlogs-tools")
+    return os.path.join(tools, f"{name}-{version}")
+
+
+def _compose_command() -> list[str]:
+    """The Compose CLI validate-deploy.sh uses: Docker's plugin, else the one its `install` built."""
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    binary = os.path.join(_tool_dir("compose"), "docker-compose")
+    if not os.access(binary, os.X_OK):
+        require_service("docker compose", "scripts/validate-deploy.sh install")
+    return [binary]
+
+
+def _kustomize_command() -> list[str]:
+    """The kustomize validate-deploy.sh uses: its pinned build, else kustomize or kubectl on the PATH."""
+    binary = os.path.join(_tool_dir("kustomize"), "kustomize")
+    if os.access(binary, os.X_OK):
+        return [binary, "build"]
+    if shutil.which("kustomize"):
+        return ["kustomize", "build"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    require_service("kustomize", "scripts/validate-deploy.sh install")
+
+
+@pytest.fixture(scope="module")
+def clickhouse_compose() -> dict:
+    """docker-compose.yml with the `clickhouse` profile on and devlogs pointed at it, as `docker compose
+    config` resolves (and validates) it."""
+    env = {**os.environ, **CLICKHOUSE_ENV,
+           "DEVLOGS_SECRET_KEY": "validation-only-validation-only-validation-only-0123",
+           "POSTGRES_PASSWORD": "validation-only", "DEVLOGS_API_KEY_PEPPER": "validation-only-validation-only-0123"}
+    result = subprocess.run([*_compose_command(), "-f", str(ROOT / "docker-compose.yml"), "--project-directory",
+                             str(ROOT), "--profile", "clickhouse", "config", "--format", "json"],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def clickhouse_rendered() -> list[dict]:
+    """The clickhouse overlay, rendered by kustomize (validate-deploy.sh k8s checks its schemas)."""
+    result = subprocess.run([*_kustomize_command(), str(CLICKHOUSE_OVERLAY)], capture_output=True, text=True,
+                            timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def _xml(path) -> ET.Element:
+    return ET.parse(path).getroot()
+
+
+def _cluster_hosts(cluster: ET.Element) -> list[list[str]]:
+    """remote_servers/devlogs: each shard's replica hosts."""
+    return [[replica.findtext("host") for replica in shard.findall("replica")]
+            for shard in cluster.findall("remote_servers/devlogs/shard")]
+
+
+def _raft_ids(keeper: ET.Element) -> dict[str, str]:
+    """keeper_server/raft_configuration: host name → server id."""
+    return {server.findtext("hostname"): server.findtext("id")
+            for server in keeper.findall("keeper_server/raft_configuration/server")}
+
+
+def _from_env(*roots: ET.Element) -> set[str]:
+    return {element.get("from_env") for root in roots for element in root.iter() if element.get("from_env")}
+
+
+def _kubernetes_expand(text: str, env: dict[str, str]) -> str:
+    """Kubernetes' expansion of a container's command, args and env values: `$$` is a literal `$`,
+    `$(NAME)` a variable defined before it (left as is when it is not)."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "$" and i + 1 < len(text):
+            if text[i + 1] == "$":
+                out.append("$")
+                i += 2
+                continue
+            if text[i + 1] == "(" and (end := text.find(")", i + 2)) != -1:
+                out.append(env.get(text[i + 2:end], text[i:end + 1]))
+                i = end + 1
+                continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def test_the_clickhouse_configs_parse_and_the_kubernetes_copies_differ_only_in_host_names():
+    for name in ("keeper.xml", "cluster.xml", "users.xml"):
+        compose_root, k8s_root = _xml(CLICKHOUSE_DIR / name), _xml(CLICKHOUSE_OVERLAY / name)
+        for element in compose_root.iter():  # comments are not parsed: this compares the settings
+            if element.tag in {"host", "hostname"}:
+                element.text = K8S_NAMES[element.text]
+        assert ET.tostring(compose_root) == ET.tostring(k8s_root), name
+
+
+def test_the_clickhouse_cluster_defines_what_the_store_creates_on_it():
+    """cluster_ddl's ON CLUSTER 'devlogs' and {shard}/{replica} macros, on 2 shards x 2 replicas and Keeper."""
+    from logs.store.clickhouse_schema import cluster_ddl
+
+    ddl = " ".join(cluster_ddl("devlogs", "devlogs"))
+    for directory in (CLICKHOUSE_DIR, CLICKHOUSE_OVERLAY):
+        cluster, keeper = _xml(directory / "cluster.xml"), _xml(directory / "keeper.xml")
+        assert set(re.findall(r"ON CLUSTER '(\w+)'", ddl)) == {"devlogs"}
+        assert cluster.find("remote_servers/devlogs") is not None
+        macros = {element.tag for element in cluster.find("macros")}
+        assert set(re.findall(r"\{(\w+)\}", ddl)) <= macros, "the ReplicatedMergeTree path and name use them"
+        hosts = _cluster_hosts(cluster)
+        assert [len(replicas) for replicas in hosts] == [2, 2] and len({h for r in hosts for h in r}) == 4
+        for shard in cluster.findall("remote_servers/devlogs/shard"):
+            assert shard.findtext("internal_replication") == "true", "the replicated table replicates, not Distributed"
+            assert {replica.findtext("port") for replica in shard.findall("replica")} == {"9000"}
+        assert cluster.find("remote_servers/devlogs/secret").get("from_env"), "other shards trust the sender's user"
+        nodes = [(node.findtext("host"), node.findtext("port")) for node in cluster.findall("zookeeper/node")]
+        client_port = keeper.findtext("keeper_server/tcp_port")
+        assert nodes == [(host, client_port) for host in _raft_ids(keeper)]
+        ids = list(_raft_ids(keeper).values())
+        assert len(ids) == 3 and len(set(ids)) == 3
+        assert keeper.find("keeper_server/server_id").get("from_env") == "DEVLOGS_KEEPER_ID"
+        raft_ports = {s.findtext("port") for s in keeper.findall("keeper_server/raft_configuration/server")}
+        assert client_port not in raft_ports
+        users = _xml(directory / "users.xml")
+        assert users.find("users/devlogs/password").get("from_env") == "DEVLOGS_CH_PASSWORD"
+        assert "GRANT ALL ON devlogs.*" in [q.text for q in users.findall("users/devlogs/grants/query")]
+        assert [ip.text for ip in users.findall("users/default/networks/ip")] == ["::1", "127.0.0.1"], \
+            "the password-less default user stays inside its container"
+
+
+def test_compose_runs_the_clickhouse_profile_as_two_shards_of_two_replicas_and_three_keepers(clickhouse_compose):
+    services = clickhouse_compose["services"]
+    servers = [name for replicas in SHARDS for name in replicas]
+    assert {n for n, s in services.items() if "clickhouse" in s.get("profiles", [])} == set(KEEPERS + servers)
+    tags = set()
+    for name in KEEPERS + servers:
+        service = services[name]
+        assert service["profiles"] == ["clickhouse"] and service["restart"] == "unless-stopped"
+        assert service["hostname"] == name
+        assert service["healthcheck"]["test"], name
+        image, _, tag = service["image"].rpartition(":")
+        assert image == ("clickhouse/clickhouse-keeper" if name in KEEPERS else "clickhouse/clickhouse-server")
+        assert tag[:1].isdigit(), f"{name}: pin a version tag, not {service['image']!r}"
+        tags.add(tag)
+        (volume,) = service["volumes"]
+        assert volume["type"] == "volume" and volume["target"] == "/var/lib/clickhouse"
+        assert volume["source"] in clickhouse_compose["volumes"]
+        for config in service["configs"]:  # every config file it mounts is defined and exists
+            assert os.path.isfile(clickhouse_compose["configs"][config["source"]]["file"]), config
+    assert len(tags) == 1, "keeper and server of one release"
+    assert len({services[n]["volumes"][0]["source"] for n in KEEPERS + servers}) == 7, "a volume each"
+
+    def mounts(name):
+        return {c["target"]: os.path.realpath(clickhouse_compose["configs"][c["source"]]["file"])
+                for c in services[name]["configs"]}
+
+    raft_ids = _raft_ids(_xml(CLICKHOUSE_DIR / "keeper.xml"))
+    for name in KEEPERS:
+        assert mounts(name) == {"/etc/clickhouse-keeper/keeper_config.xml": str(CLICKHOUSE_DIR / "keeper.xml")}
+        assert services[name]["environment"]["DEVLOGS_KEEPER_ID"] == raft_ids[name]
+
+    cluster = _xml(CLICKHOUSE_DIR / "cluster.xml")
+    assert _cluster_hosts(cluster) == SHARDS
+    needed = _from_env(cluster, _xml(CLICKHOUSE_DIR / "users.xml"))
+    for shard, replicas in enumerate(SHARDS, start=1):
+        for name in replicas:
+            service = services[name]
+            assert mounts(name) == {
+                "/etc/clickhouse-server/config.d/devlogs-cluster.xml": str(CLICKHOUSE_DIR / "cluster.xml"),
+                "/etc/clickhouse-server/users.d/devlogs-users.xml": str(CLICKHOUSE_DIR / "users.xml")}
+            env = service["environment"]
+            assert all(env.get(variable) for variable in needed), (name, needed - set(env))
+            assert (env["DEVLOGS_CH_SHARD"], env["DEVLOGS_CH_REPLICA"], env["DEVLOGS_CH_INTERSERVER_HOST"]) == \
+                (str(shard), name, name)
+            assert env["CLICKHOUSE_SKIP_USER_SETUP"] == "1", "users.xml's users, not the entrypoint's"
+            conditions = {k: d["condition"] for k, d in service["depends_on"].items()}
+            assert conditions == dict.fromkeys(KEEPERS, "service_healthy")
+            assert "clickhouse" in service["networks"]["default"]["aliases"]
+            assert _duration_seconds(service["stop_grace_period"]) == _clickhouse_grace_seconds()
+
+
+def test_compose_points_every_devlogs_role_at_the_clickhouse_cluster_when_asked(clickhouse_compose, compose):
+    services = clickhouse_compose["services"]
+    url = urlsplit(CLICKHOUSE_ENV["CLICKHOUSE_URL"])
+    for name in DEVLOGS_ROLES - {"syslog"}:
+        env = services[name]["environment"]
+        assert {key: env[key] for key in ("DEVLOGS_STORE", "CLICKHOUSE_URL", "CLICKHOUSE_CLUSTER")} == \
+            {key: CLICKHOUSE_ENV[key] for key in ("DEVLOGS_STORE", "CLICKHOUSE_URL", "CLICKHOUSE_CLUSTER")}
+        # Unset, the store stays the default (`sql`): the variables pass through empty.
+        assert compose["services"][name]["environment"]["DEVLOGS_STORE"] == os.environ.get("DEVLOGS_STORE", "")
+    assert (url.username, url.password) == ("devlogs", CLICKHOUSE_ENV["DEVLOGS_CLICKHOUSE_PASSWORD"])
+    for name in (name for replicas in SHARDS for name in replicas):
+        assert url.hostname in services[name]["networks"]["default"]["aliases"]
+    assert url.port == 8123
+
+
+def _clickhouse_grace_seconds() -> int:
+    docs = yaml.safe_load_all((CLICKHOUSE_OVERLAY / "clickhouse.yaml").read_text())
+    (grace,) = {d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+                for d in docs if d["kind"] == "StatefulSet"}
+    return grace
+
+
+def test_the_clickhouse_overlay_runs_the_same_cluster_on_kubernetes(clickhouse_rendered, clickhouse_compose, tmp_path):
+    sets, services = _kind(clickhouse_rendered, "StatefulSet"), _kind(clickhouse_rendered, "Service")
+    config_maps, secrets = _kind(clickhouse_rendered, "ConfigMap"), _kind(clickhouse_rendered, "Secret")
+    assert set(sets) == {"clickhouse-keeper", "clickhouse-s1", "clickhouse-s2"}
+    assert [sets[n]["spec"]["replicas"] for n in ("clickhouse-keeper", "clickhouse-s1", "clickhouse-s2")] == [3, 2, 2]
+
+    def pods(name):
+        """The DNS names of a StatefulSet's pods, through its headless Service, which must select them."""
+        spec = sets[name]["spec"]
+        assert spec["podManagementPolicy"] == "Parallel", "a quorum or a replica's peers come up together"
+        service = services[spec["serviceName"]]["spec"]
+        assert service["clusterIP"] == "None" and service["publishNotReadyAddresses"] is True
+        assert _matches(service["selector"], spec["template"]["metadata"]["labels"])
+        assert _matches(spec["selector"]["matchLabels"], spec["template"]["metadata"]["labels"])
+        return [f"{name}-{i}.{spec['serviceName']}" for i in range(spec["replicas"])]
+
+    def container(name):
+        (c,) = sets[name]["spec"]["template"]["spec"]["containers"]
+        return c
+
+    def config_files(name):
+        """mount path → the file's text, from the ConfigMap the pod mounts."""
+        pod = sets[name]["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        files = {}
+        for mount in container(name)["volumeMounts"]:
+            if "configMap" in volumes.get(mount["name"], {}):
+                data = config_maps[volumes[mount["name"]]["configMap"]["name"]]["data"]
+                files[mount["mountPath"]] = data[mount["subPath"]]
+        return files
+
+    compose_services = clickhouse_compose["services"]
+    assert container("clickhouse-keeper")["image"] == compose_services["keeper-1"]["image"]
+    assert {container(n)["image"] for n in ("clickhouse-s1", "clickhouse-s2")} == \
+        {compose_services["clickhouse-s1r1"]["image"]}
+
+    # Keeper: the pods are keeper.xml's raft servers, and each one's command gives it its own id.
+    keeper_xml = (CLICKHOUSE_OVERLAY / "keeper.xml").read_text()
+    assert config_files("clickhouse-keeper") == {"/etc/clickhouse-keeper/keeper_config.xml": keeper_xml}
+    raft_ids = _raft_ids(ET.fromstring(keeper_xml))
+    assert list(raft_ids) == pods("clickhouse-keeper")
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "clickhouse-keeper").write_text('#!/bin/sh\necho "$DEVLOGS_KEEPER_ID $*"\n')
+    (stub / "clickhouse-keeper").chmod(0o755)
+    keeper = container("clickhouse-keeper")
+    for i, host in enumerate(pods("clickhouse-keeper")):
+        argv = [_kubernetes_expand(part, {}) for part in keeper["command"] + keeper["args"]]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True,
+                             env={"HOSTNAME": f"clickhouse-keeper-{i}", "PATH": f"{stub}:/usr/bin:/bin"}).stdout
+        assert out.split() == [raft_ids[host], "--config-file=/etc/clickhouse-keeper/keeper_config.xml"]
+    assert _kind(clickhouse_rendered, "PodDisruptionBudget")["clickhouse-keeper"]["spec"]["maxUnavailable"] == 1
+
+    # Servers: StatefulSet clickhouse-sN is shard N of cluster.xml, with the same mounts as compose.
+    cluster_xml = (CLICKHOUSE_OVERLAY / "cluster.xml").read_text()
+    users_xml = (CLICKHOUSE_OVERLAY / "users.xml").read_text()
+    assert _cluster_hosts(ET.fromstring(cluster_xml)) == [pods("clickhouse-s1"), pods("clickhouse-s2")]
+    compose_mounts = {c["target"] for c in compose_services["clickhouse-s1r1"]["configs"]}
+    needed = _from_env(ET.fromstring(cluster_xml), ET.fromstring(users_xml))
+    for shard, name in enumerate(("clickhouse-s1", "clickhouse-s2"), start=1):
+        files = config_files(name)
+        assert set(files) == compose_mounts and sorted(files.values()) == sorted([cluster_xml, users_xml])
+        c = container(name)
+        assert sets[name]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == _clickhouse_grace_seconds()
+        for pod in pods(name):
+            env = {"POD_NAME": pod.split(".")[0]}
+            for variable in c["env"]:  # in order, as the kubelet expands them
+                if "value" in variable:
+                    env[variable["name"]] = _kubernetes_expand(variable["value"], env)
+                elif "secretKeyRef" in variable.get("valueFrom", {}):
+                    ref = variable["valueFrom"]["secretKeyRef"]
+                    assert ref["key"] in secrets[ref["name"]]["data"], ref
+                    env[variable["name"]] = "(secret)"
+            assert needed <= set(env), needed - set(env)
+            assert (env["DEVLOGS_CH_SHARD"], env["DEVLOGS_CH_REPLICA"], env["DEVLOGS_CH_INTERSERVER_HOST"]) == \
+                (str(shard), pod.split(".")[0], pod)
+        ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+        assert ports == {"http": 8123, "tcp": 9000, "interserver": 9009}
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert c[probe]["httpGet"]["port"] in ports
+        assert _kind(clickhouse_rendered, "PodDisruptionBudget")[name]["spec"]["maxUnavailable"] == 1
+
+    # devlogs: every role's env now says clickhouse, at the Service in front of every server.
+    (store,) = [cm for name, cm in config_maps.items() if name.startswith("devlogs-config")]
+    assert (store["data"]["DEVLOGS_STORE"], store["data"]["CLICKHOUSE_CLUSTER"]) == ("clickhouse", "devlogs")
+    (devlogs_secret,) = [name for name in secrets if name.startswith("devlogs-secrets")]
+    url = urlsplit(base64.b64decode(secrets[devlogs_secret]["data"]["CLICKHOUSE_URL"]).decode())
+    # No database in the path: clickhouse-connect would send it with the first CREATE DATABASE, which
+    # the server refuses while the database does not exist (the store qualifies its tables instead).
+    assert (url.username, url.path) == ("devlogs", "")
+    front = services[url.hostname]["spec"]
+    (port,) = [p for p in front["ports"] if p["port"] == url.port]
+    server_pods = [s["spec"]["template"]["metadata"]["labels"] for n, s in sets.items() if n != "clickhouse-keeper"]
+    assert server_pods and all(_matches(front["selector"], labels) for labels in server_pods)
+    assert not _matches(front["selector"], sets["clickhouse-keeper"]["spec"]["template"]["metadata"]["labels"])
+    assert port["targetPort"] == "http"
+    workloads = [d["spec"]["template"]["spec"] for d in _kind(clickhouse_rendered, "Deployment").values()]
+    workloads += [d["spec"]["template"]["spec"] for d in _kind(clickhouse_rendered, "Job").values()]
+    workloads += [d["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+                  for d in _kind(clickhouse_rendered, "CronJob").values()]
+    assert len(workloads) == 5
+    for pod in workloads:
+        refs = [ref.get("configMapRef", ref.get("secretRef"))["name"] for ref in pod["containers"][0]["envFrom"]]
+        assert refs == [store["metadata"]["name"], devlogs_secret]
 
 
 # --- the image ----------------------------------------------------------------------------------------

@@ -335,8 +335,10 @@ class ClickHouseStore:
     def drop_older_than(self, *, days: int) -> int:
         p = Params()
         database, table = self.local_table.split(".", 1)
+        # On a cluster every shard has its own parts: ask them all.
+        parts = f"clusterAllReplicas('{self.cluster}', system.parts)" if self.cluster else "system.parts"
         names = [row[0] for row in self._rows(
-            f"SELECT DISTINCT partition_id FROM system.parts WHERE database = {p(database, 'String')} "
+            f"SELECT DISTINCT partition_id FROM {parts} WHERE database = {p(database, 'String')} "
             f"AND table = {p(table, 'String')} AND active", p)]
         # Partitions are days named YYYYMMDD (toDate(time)); a day drops once all of it is older than `days`.
         oldest_kept = (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y%m%d")

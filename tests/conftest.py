@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts.keys import api_key_create
 from accounts.models import App, Tenant
-from logs.writer import write_envelopes
+from logs.store import get_store
 from processing import queue as queue_module
 from processing.embedded_queue import EmbeddedQueue
 from processing.processor import Processor
@@ -71,7 +71,7 @@ def queue(tmp_path, settings):
 def drain(queue):
     """Run a processor until the queue is empty; returns the lines it stored."""
     def run(batch_lines=1000):
-        processor = Processor(consumer=queue, write=write_envelopes, batch_lines=batch_lines, max_wait=0)
+        processor = Processor(consumer=queue, write=get_store().write, batch_lines=batch_lines, max_wait=0)
         stored = 0
         for _ in range(10_000):
             if queue.pending_lines() == 0:

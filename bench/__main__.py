@@ -3,7 +3,7 @@
     .venv/bin/pip install -r bench/requirements.txt          # py-spy, for `profile`
     .venv/bin/python -m bench all [--quick]                  # everything, ~60 min (--quick: a few minutes)
     .venv/bin/python -m bench ingest|processor|e2e|queries|soak|profile [--quick]
-    .venv/bin/python -m bench embedded [--quick] [--lines N] [--runs N] [--profile] [--keep]
+    .venv/bin/python -m bench embedded [--quick] [--lines N] [--runs N] [--profile] [--keep] [--store sql|clickhouse]
     .venv/bin/python -m bench hostile                        # 16 gzip bodies of 45 KB → 45 MB at once
     .venv/bin/python -m bench clickhouse [--rows N]          # the ClickHouse store on chDB (no services)
     .venv/bin/python -m bench stores [--rows N] [--quick]    # TimescaleDB and ClickHouse, same lines, one report
@@ -110,7 +110,7 @@ def stage_embedded(args) -> dict:
     from bench.embedded import run
 
     return run(lines=args.lines or (40_000 if args.quick else 300_000), runs=args.runs or 1, profile=args.profile,
-               keep=args.keep)
+               keep=args.keep, store=args.store or "sql")
 
 
 def stage_hostile(args) -> dict:
@@ -184,7 +184,7 @@ def _plan(what: str, args, report: dict) -> None:
         sections["hostile"] = _child("hostile", args, None)
     if what == "embedded":
         sections["embedded"] = _child("embedded", args, None, lines=args.lines, runs=args.runs, profile=args.profile,
-                                      keep=args.keep)
+                                      keep=args.keep, store=args.store)
 
 
 def drop_bench_topics() -> None:
@@ -302,6 +302,8 @@ def main(argv=None) -> None:
     parser.add_argument("--runs", type=int, help="embedded: repeat the load, fresh data each time; medians reported")
     parser.add_argument("--profile", action="store_true", help="embedded: py-spy the server while it ingests")
     parser.add_argument("--keep", action="store_true", help="embedded: keep the data dir (and the profile)")
+    parser.add_argument("--store", choices=("sql", "clickhouse"),
+                        help="embedded: the log store, SQLite (sql, the default) or ClickHouse on chDB (clickhouse)")
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -8,6 +8,15 @@ line is stored: "queryable lines/s" is accepted lines over the time from the fir
 then. The server's CPU (everything, since it is one process), its peak RSS, the data dir's size
 and four standard queries over the loaded data are reported; `--profile` adds py-spy's view of
 the server while it ingests.
+
+`--store clickhouse` measures the same server with the log store on chDB (ClickHouse in the server
+process, CLICKHOUSE_URL=chdb://<data dir>/clickhouse); SQLite then holds only tenants, keys and the
+queue. chDB lets one process open its directory, so lines stored are counted through the server's
+API (a histogram over everything, summed; the polls are the server's work too, and reported), not
+from the files. "disk bytes/line" is then that directory's size once the server has stopped, which
+still holds the parts merged away (a running ClickHouse deletes them later, a stopped one leaves
+them); "database bytes/line (active parts)" is the live parts' size, from chDB's system.parts once
+the server is gone.
 """
 
 import http.client
@@ -18,6 +27,7 @@ import re
 import shutil
 import signal
 import sqlite3
+import stat
 import statistics
 import subprocess
 import sys
@@ -37,7 +47,12 @@ LINES_PER_REQUEST = 1000
 SENDERS = 4
 # Anything that would move the server off its embedded defaults.
 FOREIGN_ENV = ("DATABASE_URL", "DEVLOGS_QUEUE", "DEVLOGS_QUEUE_PATH", "DEVLOGS_PROCESSOR_IN_SERVER",
-               "DEVLOGS_CHANNEL_LAYER", "DEVLOGS_CHANNEL_LAYER_PREFIX", "KAFKA_BOOTSTRAP_SERVERS")
+               "DEVLOGS_CHANNEL_LAYER", "DEVLOGS_CHANNEL_LAYER_PREFIX", "KAFKA_BOOTSTRAP_SERVERS",
+               "DEVLOGS_STORE", "CLICKHOUSE_URL", "CLICKHOUSE_DATABASE", "CLICKHOUSE_CLUSTER")
+STORES = ("sql", "clickhouse")
+CHDB_DIR = "clickhouse"  # under the data dir
+# Every line the benchmark's key can read: one bucket per 366 days (the API's longest interval).
+COUNT_QUERY = ("/api/v1/logs/histogram", {"since": "2000-01-01T00:00:00Z", "interval": str(366 * 86400)})
 # A multiplier mod 2^64 is a bijection: unique ids that do not look sequential, one multiply a line.
 SPREAD, MASK = 0x9E3779B97F4A7C15, (1 << 64) - 1
 QUERIES = {
@@ -69,9 +84,14 @@ def body(bodies: list[bytes], n: int) -> bytes:
     return bodies[n % len(bodies)] % tuple((i * SPREAD) & MASK for i in range(first, first + LINES_PER_REQUEST))
 
 
-def server_env(data_dir: Path) -> dict:
+def server_env(data_dir: Path, store: str = "sql") -> dict:
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
-    return {**env, "DEVLOGS_DATA_DIR": str(data_dir), "DEVLOGS_PRODUCTION": "false", "LOG_LEVEL": "WARNING"}
+    # Set even for sql (its default): start_server lays these over the caller's environment.
+    stored_in = {"DEVLOGS_STORE": store}
+    if store == "clickhouse":
+        stored_in["CLICKHOUSE_URL"] = f"chdb://{data_dir / CHDB_DIR}"
+    return {**env, "DEVLOGS_DATA_DIR": str(data_dir), "DEVLOGS_PRODUCTION": "false", "LOG_LEVEL": "WARNING",
+            **stored_in}
 
 
 def prepare(env: dict) -> str:
@@ -102,6 +122,7 @@ def _sender(port, key, bodies, requests, counter, stats, accepted_requests):
             accepted_requests.append(n)
         else:
             stats["non_202"] += 1
+            stats["statuses"][response.status] += 1
     conn.close()
 
 
@@ -139,6 +160,57 @@ class Poller:
             conn.close()
 
 
+class ApiPoller:
+    """Lines stored, through the server's API, every 0.2 s (chDB: no other process may open the
+    store). Each poll is a request the server answers, so it costs server CPU; the polls and their
+    timings are reported alongside."""
+
+    def __init__(self, port: int, key: str):
+        self.port, self.key, self.stored, self.seen_at = port, key, 0, None
+        self.stop = threading.Event()
+        self.polls, self.poll_ms, self.failed = 0, [], 0
+
+    def watch(self, target: list[int | None]):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        while not self.stop.wait(0.2):
+            try:
+                ms, stored = count_stored(conn, self.key)
+            except (OSError, http.client.HTTPException, RuntimeError):  # busy or refused: the next tick
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                self.failed += 1
+                continue
+            self.polls += 1
+            self.poll_ms.append(ms)
+            self.stored = stored
+            if target[0] is not None and stored >= target[0]:
+                self.seen_at = time.monotonic()
+                break
+        conn.close()
+
+    def figures(self) -> dict:
+        return {"count polls": self.polls, "count polls failed": self.failed,
+                "count poll median ms": round(statistics.median(self.poll_ms), 1) if self.poll_ms else None,
+                "count poll max ms": round(max(self.poll_ms), 1) if self.poll_ms else None}
+
+
+def count_stored(conn, key) -> tuple[float, int]:
+    """(ms, lines the key can read): the histogram's buckets summed."""
+    ms, data = _get(conn, key, *COUNT_QUERY)
+    return ms, sum(b["count"] for b in data["buckets"])
+
+
+def poll_cost(pid: int, port: int, key: str, polls: int = 10) -> float:
+    """Server CPU-seconds per count poll, the server otherwise idle."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    count_stored(conn, key)
+    cpu0 = cpu_seconds(pid)
+    for _ in range(polls):
+        count_stored(conn, key)
+    conn.close()
+    return (cpu_seconds(pid) - cpu0) / polls
+
+
 def _get(conn, key, path, params) -> tuple[float, dict]:
     started = time.perf_counter()
     conn.request("GET", f"{path}?{urllib.parse.urlencode(params)}", headers={"Authorization": f"Bearer {key}"})
@@ -173,6 +245,53 @@ def data_files(data_dir: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in sorted(data_dir.iterdir()) if p.name.startswith(("devlogs.", "queue."))}
 
 
+def tree_bytes(root: Path) -> int:
+    """Bytes of the regular files under root (symlinks neither counted nor followed: chDB's data/
+    links into store/)."""
+    total = 0
+    for folder, _, names in os.walk(root):
+        for name in names:
+            try:
+                st = os.lstat(os.path.join(folder, name))
+            except FileNotFoundError:  # a part merged away while the server runs
+                continue
+            if stat.S_ISREG(st.st_mode):
+                total += st.st_size
+    return total
+
+
+CHDB_PARTS = """
+import json, sys
+import chdb
+conn = chdb.connect(sys.argv[1])
+cur = conn.cursor()
+cur.execute("SELECT count(), sum(rows), sum(bytes_on_disk) FROM system.parts "
+            "WHERE database = 'devlogs' AND table = 'log_lines' AND active")
+print(json.dumps([int(v) for v in cur.fetchall()[0]]))
+conn.close()
+"""
+
+
+def chdb_parts(path: Path, dir_bytes: int) -> dict:
+    """The log table's live (active) parts, from chDB's system.parts. The directory also holds parts
+    merged away, which a running ClickHouse deletes a little later but a stopped one leaves: counted
+    here as the directory's other bytes (system.parts lists such parts only once it has loaded them,
+    which it does in the background). Opened in a child (one directory per process), server stopped."""
+    out = subprocess.run([sys.executable, "-c", CHDB_PARTS, str(path)], cwd=ROOT, check=True, capture_output=True,
+                         text=True, timeout=120)
+    parts, lines, size = orjson.loads(out.stdout.splitlines()[-1])
+    return {"active parts": parts, "active rows": lines, "active bytes": size,
+            "other bytes (merged-away parts, metadata)": dir_bytes - size}
+
+
+def store_files(data_dir: Path, store: str) -> dict[str, int]:
+    """The data dir's files; with chDB, its directory as one entry."""
+    files = data_files(data_dir)
+    if store == "clickhouse":
+        files[CHDB_DIR + "/"] = tree_bytes(data_dir / CHDB_DIR)
+    return files
+
+
 def _checkpoint(data_dir: Path) -> None:
     for name in ("devlogs.sqlite3", "queue.sqlite3"):
         with sqlite3.connect(data_dir / name, timeout=30) as conn:
@@ -200,20 +319,23 @@ def profile_top(raw: Path, rate: int, top: int = 25) -> dict:
                       for f, c in own.most_common(top)]}
 
 
-def run_once(*, lines: int, profile: bool = False, keep: bool = False) -> dict:
+def run_once(*, lines: int, profile: bool = False, keep: bool = False, store: str = "sql") -> dict:
+    if store not in STORES:
+        raise ValueError(f"store must be one of {STORES}, not {store!r}")
     requests = max(lines // LINES_PER_REQUEST, 1)
     data_dir = Path(tempfile.mkdtemp(prefix="devlogs-bench-embedded-"))
-    env = server_env(data_dir)
-    key = prepare(env)
+    env = server_env(data_dir, store)
+    key = prepare(env)  # migrate and shell only: neither opens the log store
     bodies, line_bytes = templates()
     load_before = os.getloadavg()
     server, port = start_server(env, data_dir / "server.log")
-    print(f"embedded: {requests * LINES_PER_REQUEST:,} lines, {SENDERS} senders, data in {data_dir}", flush=True)
+    print(f"embedded ({store} store): {requests * LINES_PER_REQUEST:,} lines, {SENDERS} senders, "
+          f"data in {data_dir}", flush=True)
     spy = None
     try:
-        stats, accepted_requests = {"accepted": 0, "non_202": 0, "errors": 0}, []
+        stats, accepted_requests = {"accepted": 0, "non_202": 0, "errors": 0, "statuses": Counter()}, []
         counter, target = itertools.count(), [None]
-        poller = Poller(data_dir / "devlogs.sqlite3")
+        poller = Poller(data_dir / "devlogs.sqlite3") if store == "sql" else ApiPoller(port, key)
         watcher = threading.Thread(target=poller.watch, args=(target,), daemon=True)
         senders = [threading.Thread(target=_sender, args=(port, key, bodies, requests, counter, stats,
                                                           accepted_requests)) for _ in range(SENDERS)]
@@ -249,12 +371,19 @@ def run_once(*, lines: int, profile: bool = False, keep: bool = False) -> dict:
         drained = poller.seen_at is not None
         queryable_seconds = (poller.seen_at or time.monotonic()) - started
         server_cpu = cpu_seconds(server.pid) - cpu0
-        files = data_files(data_dir)
-        with sqlite3.connect(f"file:{data_dir / 'devlogs.sqlite3'}?mode=ro", uri=True) as conn:
-            (stored,) = conn.execute("SELECT count(*) FROM logs_logentry").fetchone()
-        conn.close()
+        files = store_files(data_dir, store)
+        if store == "sql":
+            with sqlite3.connect(f"file:{data_dir / 'devlogs.sqlite3'}?mode=ro", uri=True) as conn:
+                (stored,) = conn.execute("SELECT count(*) FROM logs_logentry").fetchone()
+            conn.close()
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+            _, stored = count_stored(conn, key)
+            conn.close()
         n = accepted_requests[len(accepted_requests) // 2] * LINES_PER_REQUEST + LINES_PER_REQUEST // 2
         queries = run_queries(port, key, request_id(n))
+        if store == "clickhouse":  # what one count poll costs the server, on the full table: an upper bound
+            poll_cpu = poll_cost(server.pid, port, key)
         peak_rss = rss_mb(server.pid)
     finally:
         if spy and spy.poll() is None:
@@ -262,12 +391,21 @@ def run_once(*, lines: int, profile: bool = False, keep: bool = False) -> dict:
         server.terminate()
         server.wait(timeout=60)
     try:
+        # With chDB, the SQLite files are Django's database (tenants, keys) and the queue: folded
+        # in the same way, and the chDB directory measured now that its one process has stopped.
         _checkpoint(data_dir)
-        checkpointed = data_files(data_dir)
+        checkpointed = store_files(data_dir, store)
     except sqlite3.Error as exc:
         print(f"checkpoint failed: {exc}", flush=True)
         checkpointed = None
+    # The log database alone: the SQLite file, or chDB's directory.
+    database = "devlogs.sqlite3" if store == "sql" else CHDB_DIR + "/"
+    if store == "sql":
+        disk = sum(files.values())
+    else:  # the chDB directory after the server stopped
+        disk = checkpointed[database] if checkpointed else tree_bytes(data_dir / CHDB_DIR)
     result = {
+        "store": store,
         "lines": requests * LINES_PER_REQUEST, "bytes/line (JSON)": round(line_bytes),
         "senders": SENDERS, "lines/request": LINES_PER_REQUEST, "load average before": round(load_before[0], 2),
         "send seconds": round(send_seconds, 1), "accepted lines/s": round(accepted / send_seconds),
@@ -281,14 +419,29 @@ def run_once(*, lines: int, profile: bool = False, keep: bool = False) -> dict:
         "server CPU cores": round(server_cpu / queryable_seconds, 2),
         "load generator CPU-s per million lines": round(client_cpu / max(accepted, 1) * 1e6, 1),
         "server peak RSS MB": round(peak_rss),
-        "disk bytes/line": round(sum(files.values()) / max(stored, 1)),
+        # sql: every file of the data dir as the server left them; clickhouse: chDB's directory, server stopped.
+        "disk bytes/line": round(disk / max(stored, 1)),
         "disk bytes/line (checkpointed)": round(sum(checkpointed.values()) / max(stored, 1)) if checkpointed else None,
         # The queue file keeps its high-water mark (deleted messages leave free pages): the log database alone.
-        "database bytes/line (checkpointed)": round(checkpointed["devlogs.sqlite3"] / max(stored, 1))
+        "database bytes/line (checkpointed)": round(checkpointed[database] / max(stored, 1))
         if checkpointed else None,
         "files": files, "files (checkpointed)": checkpointed,
         "queries": queries,
     }
+    if stats["statuses"]:  # what the non-202 answers were
+        result["non-202 statuses"] = {str(k): v for k, v in sorted(stats["statuses"].items())}
+    if store == "clickhouse":
+        result.update(poller.figures())
+        result["count poll server CPU ms (idle, full table)"] = round(poll_cpu * 1000, 1)
+        # The polls are in "server CPU-s per million lines": about this much of it.
+        result["count polls' share of server CPU %"] = round(100 * poller.polls * poll_cpu / max(server_cpu, 1e-9), 1)
+        try:
+            parts = chdb_parts(data_dir / CHDB_DIR, disk)
+            result["database bytes/line (active parts)"] = round(parts["active bytes"] / max(stored, 1))
+            result["chdb parts"] = parts
+        except (subprocess.SubprocessError, ValueError, TypeError, IndexError) as exc:
+            print(f"reading chDB's parts failed: {exc}", flush=True)
+            result["database bytes/line (active parts)"] = None
     if profile:
         result["profile"] = {"file": str(raw), **profile_top(raw, 100)} if raw.exists() else {
             "error": spy.stderr.read().decode()[-500:]}
@@ -312,6 +465,8 @@ def _flat(result: dict) -> dict:
             q["median ms"], q["max ms"], q["results"])
         if "lines counted" in q:
             flat[f"{name} lines counted"] = q["lines counted"]
+    for name, value in (result.get("chdb parts") or {}).items():
+        flat[f"chdb {name}"] = value
     return flat
 
 
@@ -325,8 +480,8 @@ def figures_table(section: dict) -> str:
     return table([{"figure": n, **{c: r.get(n) for c, r in columns.items()}} for n in names])
 
 
-def run(*, lines: int, runs: int = 1, profile: bool = False, keep: bool = False) -> dict:
-    results = [run_once(lines=lines, profile=profile, keep=keep) for _ in range(runs)]
+def run(*, lines: int, runs: int = 1, profile: bool = False, keep: bool = False, store: str = "sql") -> dict:
+    results = [run_once(lines=lines, profile=profile, keep=keep, store=store) for _ in range(runs)]
     flats = [_flat(r) for r in results]
     median = {}
     for name, first in flats[0].items():
@@ -335,6 +490,7 @@ def run(*, lines: int, runs: int = 1, profile: bool = False, keep: bool = False)
             median[name] = all(values)
         elif all(isinstance(v, (int, float)) for v in values):
             median[name] = round(statistics.median(values), 1)
-    section = {"median": median, "runs": results}
+    median["store"] = store
+    section = {"store": store, "median": median, "runs": results}
     print(figures_table(section), flush=True)
     return section

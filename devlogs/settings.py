@@ -6,8 +6,10 @@ configuration. Production sets DATABASE_URL, DEVLOGS_QUEUE, DEVLOGS_CHANNEL_LAYE
 and friends; see docs/configuration.md.
 """
 
+import functools
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -58,12 +60,22 @@ def _secret_key() -> str:
     return lazy(_embedded_secret_key, str)()
 
 
+@functools.cache
 def _embedded_secret_key() -> str:
     path = DATA_DIR / "secret_key"
     if not path.exists():
+        # Whole or absent, first writer wins: threads and processes starting together once read an
+        # empty file here (the key written after the file was created) and answered 500.
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        fd, temporary = tempfile.mkstemp(dir=DATA_DIR, prefix=".secret_key-")
+        try:
+            with os.fdopen(fd, "w") as file:  # mkstemp: mode 0600 already
+                file.write(secrets.token_urlsafe(50))
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 

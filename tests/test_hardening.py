@@ -79,6 +79,31 @@ def test_the_embedded_defaults_start_with_a_generated_key_made_on_first_use(tmp_
     assert run_manage(tmp_path, "shell", "-c", sign).stdout == first.stdout  # kept: sessions survive restarts
 
 
+def test_the_generated_key_is_whole_and_one_when_many_ask_at_once(tmp_path, monkeypatch):
+    """Threads (and processes) asking together all get the same complete key: a request once read
+    the file between its creation and its write, found it empty and answered 500."""
+    import threading
+
+    from devlogs import settings as settings_module
+
+    monkeypatch.setattr(settings_module, "DATA_DIR", tmp_path / "data")
+    make = settings_module._embedded_secret_key.__wrapped__  # uncached: each call may be the first
+    start, keys = threading.Barrier(16), []
+
+    def ask():
+        start.wait()
+        keys.append(make())
+
+    threads = [threading.Thread(target=ask) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(keys) == 16 and len(set(keys)) == 1 and len(keys[0]) >= 50
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["secret_key"]  # no temporary left
+    assert ((tmp_path / "data" / "secret_key").stat().st_mode & 0o777) == 0o600
+
+
 def test_secret_key_file_is_read(tmp_path):
     path = tmp_path / "key"
     path.write_text(STRONG_KEY + "\n")

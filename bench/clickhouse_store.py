@@ -33,16 +33,11 @@ def _run(rows: int, runs: int) -> list[dict]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from accounts.models import App, Tenant
-    from bench.storage import _timed, _with_request_ids, envelopes
+    from bench.storage import _timed, _with_request_ids, bench_apps, envelopes
     from logs.search import Search
     from logs.store import get_store
 
-    apps = []
-    for t in range(4):
-        tenant, _ = Tenant.objects.get_or_create(slug=f"bench{t}", defaults={"name": f"Bench {t}"})
-        for a in range(5):
-            apps.append(App.objects.get_or_create(tenant=tenant, slug=f"app{a}", defaults={"name": f"App {a}"})[0])
+    apps = bench_apps()
     store = get_store()
     results = []
     rng = random.Random(11)

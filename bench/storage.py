@@ -33,6 +33,11 @@ def setup():
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    return bench_apps()
+
+
+def bench_apps() -> list:
+    """Four tenants of five apps each (made once)."""
     from accounts.models import App, Tenant
 
     apps = []

@@ -42,7 +42,7 @@ def facets(search, names: list[str], *, limit: int = 10) -> dict[str, list[dict]
             result[name] = [{"value": _text(row["value"]), "count": row["count"]} for row in rows]
             continue
         rows = queryset.values(field).annotate(count=Count("id")).order_by("-count", field)[:limit]
-        result[name] = [{"value": _label(name, row[field], slugs), "count": row["count"]} for row in rows]
+        result[name] = [{"value": label(name, row[field], slugs), "count": row["count"]} for row in rows]
     return result
 
 
@@ -59,7 +59,8 @@ def _text(value) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
-def _label(name: str, value, slugs: dict) -> str:
+def label(name: str, value, slugs: dict) -> str:
+    """A facet value as people read it: level names, app slugs."""
     if name == "level":
         return level_name(value)
     if name == "app":

@@ -11,9 +11,6 @@ The store's contract (paging, context, histogram, facets, export, deletion, rete
 tests/test_store_contract.py.
 """
 
-import os
-import signal
-import threading
 import urllib.parse
 import urllib.request
 
@@ -28,7 +25,7 @@ from logs.store.clickhouse_query import Params, compile_where
 from logs.store.sql import SqlStore
 from logs.writer import write_envelopes
 from tests.conftest import running_server, wait_for
-from tests.test_direct_write import _send_until_killed
+from tests.test_direct_write import kill_while_four_clients_send
 from tests.test_query_language_db import (ALPHA, APPS, CASES, NOW, _VOCAB_TREES, _expected, _line, _ns, _random_dataset,
                                           _tenant, app_ids_for)
 
@@ -212,19 +209,10 @@ def test_two_thousand_lines_through_a_server_on_chdb_are_found_each_once(make_ke
 @pytest.mark.django_db(transaction=True)
 def test_a_server_on_chdb_killed_mid_stream_loses_no_acknowledged_line_and_doubles_none(make_key, tmp_path):
     key = make_key()
-    acknowledged: list[int] = []
-    stop = threading.Event()
     env = {**_clickhouse_env(tmp_path), "DEVLOGS_EMBEDDED_DIRECT_WRITES": "1"}
     with running_server(tmp_path, **env) as address:
-        senders = [threading.Thread(target=_send_until_killed, args=(address, key, n, acknowledged, stop))
-                   for n in range(4)]
-        for sender in senders:
-            sender.start()
-        wait_for(lambda: len(acknowledged) >= 4000, timeout=60, interval=0.01, what="4,000 lines acknowledged")
-        os.kill(address.pid, signal.SIGKILL)
-        stop.set()
-        for sender in senders:
-            sender.join(timeout=30)
+        acknowledged = kill_while_four_clients_send(address, key)
+    assert len(acknowledged) >= 4000
 
     with running_server(tmp_path, **env) as address:  # the same chDB directory and queue file
         def stored() -> list[int]:

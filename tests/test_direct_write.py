@@ -136,23 +136,30 @@ def _send_until_killed(address, key, sender: int, acknowledged: list[int], stop:
         request_no += 1
 
 
+def kill_while_four_clients_send(address, key) -> list[int]:
+    """Four clients send to the server until it has acknowledged 4,000 lines, then kill -9 it; the
+    `i` attribute of every line it answered 202 for."""
+    acknowledged: list[int] = []
+    stop = threading.Event()
+    senders = [threading.Thread(target=_send_until_killed, args=(address, key, n, acknowledged, stop))
+               for n in range(4)]
+    for sender in senders:
+        sender.start()
+    wait_for(lambda: len(acknowledged) >= 4000, timeout=60, interval=0.01, what="4,000 lines acknowledged")
+    os.kill(address.pid, signal.SIGKILL)
+    stop.set()
+    for sender in senders:
+        sender.join(timeout=30)
+    return acknowledged
+
+
 @pytest.mark.parametrize("direct", ["1", "0"], ids=["direct writes", "through the queue file"])
 def test_server_killed_mid_stream_loses_no_acknowledged_line_and_doubles_none(make_key, tmp_path, direct):
     """kill -9 of the embedded server while 4 clients send: every line it answered 202 for is
     stored after a restart (directly, or from the queue file), each once."""
     key = make_key()
-    acknowledged: list[int] = []
-    stop = threading.Event()
     with running_server(tmp_path, DEVLOGS_EMBEDDED_DIRECT_WRITES=direct) as address:
-        senders = [threading.Thread(target=_send_until_killed, args=(address, key, n, acknowledged, stop))
-                   for n in range(4)]
-        for sender in senders:
-            sender.start()
-        wait_for(lambda: len(acknowledged) >= 4000, timeout=60, interval=0.01, what="4,000 lines acknowledged")
-        os.kill(address.pid, signal.SIGKILL)
-        stop.set()
-        for sender in senders:
-            sender.join(timeout=30)
+        acknowledged = kill_while_four_clients_send(address, key)
     assert len(acknowledged) >= 4000
 
     with running_server(tmp_path, DEVLOGS_EMBEDDED_DIRECT_WRITES=direct):  # the same data and queue files: the queue's processor drains

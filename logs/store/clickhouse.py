@@ -25,7 +25,7 @@ from logline.envelope import Envelope
 from logline.levels import level_name
 from logs.entries import EPOCH, iso, ns_to_datetime
 from logs.facets import COLUMNS as FACET_COLUMNS
-from logs.facets import facet_field
+from logs.facets import facet_field, label
 from logs.pagination import CursorError
 from logs.search import Search, app_resolver
 from logs.store.base import Deleted, Page
@@ -281,7 +281,7 @@ class ClickHouseStore:
                 value = FACET_COLUMNS[name]
             rows = self._rows(f"SELECT {value} AS value, count() AS lines FROM {self.table} WHERE {where} "
                               f"GROUP BY value ORDER BY lines DESC, value LIMIT {int(limit)}", p)
-            result[name] = [{"value": _label(name, value, slugs), "count": int(count)} for value, count in rows]
+            result[name] = [{"value": label(name, value, slugs), "count": int(count)} for value, count in rows]
         return result
 
     def export(self, search: Search, *, newest_first: bool, page_size: int) -> Iterator[list[dict]]:
@@ -350,10 +350,3 @@ class ClickHouseStore:
     def maintain(self) -> dict[str, int]:
         return {}  # merges, TTL and index upkeep are ClickHouse's own background work
 
-
-def _label(name: str, value, slugs: dict) -> str:
-    if name == "level":
-        return level_name(value)
-    if name == "app":
-        return slugs.get(value, str(value))
-    return value

@@ -7,10 +7,21 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.models import Membership, Tenant
-from logs.models import LogEntry
+from logs.search import Search
+from logs.store import get_store
 from tests.conftest import assert_error, post_logs
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["sql", "clickhouse"])
+def log_store(request):
+    """Widget data on both stores: Django's database and ClickHouse (chDB)."""
+    if request.param == "clickhouse":
+        return request.getfixturevalue("clickhouse_store")
+    return None
+
+
 BASE = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
 SINCE, UNTIL = BASE.isoformat(), (BASE + timedelta(hours=1)).isoformat()
 
@@ -123,8 +134,8 @@ def test_top_values_single_number_and_log_list_equal_the_direct_answers(client, 
 
     errors = _data(client, dashboard, "Errors")["data"]["value"]
     tenant = Tenant.objects.get(slug="acme")
-    assert errors == LogEntry.objects.filter(tenant=tenant, level__gte=17, time__gte=BASE,
-                                             time__lt=BASE + timedelta(hours=1)).count() == 8
+    assert errors == get_store().count(Search.for_tenant(tenant, "level:>=error", since=BASE,
+                                                         until=BASE + timedelta(hours=1))) == 8
 
     latest = _data(client, dashboard, "Latest timeouts")["data"]
     direct = _direct(client, keys["web"], "/api/v1/logs", q="timeout", limit="5")

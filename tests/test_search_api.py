@@ -11,10 +11,17 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.models import AuditEvent, Membership, Tenant
-from logs.models import LogEntry
 from tests.conftest import assert_error, get_logs, post_logs
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["sql", "clickhouse"])
+def log_store(request):
+    """Every read API test on both stores: Django's database and ClickHouse (chDB)."""
+    if request.param == "clickhouse":
+        return request.getfixturevalue("clickhouse_store")
+    return None
 BASE = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
 
 
@@ -69,15 +76,16 @@ def test_bad_query_answers_400_with_position(client, stored):
 
 
 def test_entry_and_context_stay_within_the_app_and_host(client, stored):
-    target = LogEntry.objects.get(message="GET /orders/10 200")
-    entry = _get(client, stored["web"], f"/api/v1/logs/{target.event_id}").json()
+    [found] = get_logs(client, stored["web"], q='"GET /orders/10 200"').json()["results"]
+    event_id = found["id"]
+    entry = _get(client, stored["web"], f"/api/v1/logs/{event_id}").json()
     assert entry["message"] == "GET /orders/10 200"
-    context = _get(client, stored["web"], f"/api/v1/logs/{target.event_id}/context", before="3", after="2").json()
+    context = _get(client, stored["web"], f"/api/v1/logs/{event_id}/context", before="3", after="2").json()
     assert [e["message"] for e in context["before"]] == [f"GET /orders/{i} 200" for i in (7, 8, 9)]
     assert [e["message"] for e in context["after"]] == [f"GET /orders/{i} 200" for i in (11, 12)]
     # other tenants' keys cannot see it, even with its id
-    assert_error(_get(client, stored["bravo"], f"/api/v1/logs/{target.event_id}"), 404, "not_found")
-    assert_error(_get(client, stored["bravo"], f"/api/v1/logs/{target.event_id}/context"), 404, "not_found")
+    assert_error(_get(client, stored["bravo"], f"/api/v1/logs/{event_id}"), 404, "not_found")
+    assert_error(_get(client, stored["bravo"], f"/api/v1/logs/{event_id}/context"), 404, "not_found")
 
 
 def test_histogram_counts_add_up_and_split_by_level(client, stored):

@@ -81,12 +81,14 @@ def rule_updated(save: Callable[[], Rule], *, before: dict, fields, actor: str =
     """Save an edited rule: it is evaluated at the next tick, forgets its baseline when what it looks at
     changed, and resolves at once if it was switched off or muted while firing."""
     rule = _saved(save)
+    now = timezone.now()
+    # Evaluated at the next tick rather than after the old interval; one UPDATE for both fields.
+    fields_now = {"next_evaluation_at": now}
     if any(getattr(rule, name) != value for name, value in before.items()):
         SeenValue.objects.filter(rule=rule).delete()
-        Rule.objects.filter(pk=rule.pk).update(baseline_at=None)
-    now = timezone.now()
-    rule.next_evaluation_at = now  # evaluated at the next tick rather than after the old interval
-    Rule.objects.filter(pk=rule.pk).update(next_evaluation_at=now)
+        fields_now["baseline_at"] = None
+    Rule.objects.filter(pk=rule.pk).update(**fields_now)
+    rule.next_evaluation_at = now
     stand_down(rule.pk, now)
     record(tenant=rule.tenant, actor=actor, action="alert_rule.updated", via=via, rule=rule.name,
            fields=sorted(fields))

@@ -33,7 +33,7 @@ def _run(rows: int, runs: int) -> list[dict]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from bench.storage import _timed, _with_request_ids, bench_apps, envelopes
+    from bench.storage import _timed, _with_request_ids, bench_apps, envelopes, standard_queries
     from logs.search import Search
     from logs.store import get_store
 
@@ -75,18 +75,11 @@ def _run(rows: int, runs: int) -> list[dict]:
     def page(query, since):
         return lambda: store.search(search(query, since), limit=100)
 
-    queries = [
-        ("one request id over 24 h", page(request_id, now - timedelta(hours=24))),
-        ("word, newest 100 over 1 h", page("deadline", now - timedelta(hours=1))),
-        ("rare word over 24 h", page("kaboom", now - timedelta(hours=24))),
-        ("substring (*eadlin*) over 1 h", page("*eadlin*", now - timedelta(hours=1))),
-        ("levels per minute over 24 h",
-         lambda: store.histogram(search("", now - timedelta(hours=24)), interval_seconds=60)),
-        ("newest 100 of a service", page(f'service:"{service}"', now - timedelta(hours=24))),
-        ("errors of a tenant, last hour", page("level:>=error", now - timedelta(hours=1))),
-        ("attributes.user_id = 42 over 24 h", page("attributes.user_id:42", now - timedelta(hours=24))),
-        ("one order_id attribute over 24 h", page(f'attributes.order_id:"{order_id}"', now - timedelta(hours=24))),
-    ]
+    def levels_per_minute():
+        return store.histogram(search("", now - timedelta(hours=24)), interval_seconds=60)
+
+    queries = [(name, levels_per_minute if query is None else page(query, now - timedelta(hours=hours)))
+               for name, query, hours in standard_queries(request_id, order_id, service)]
     found = store.count(search(request_id, now - timedelta(hours=24)))
     print(f"request id {request_id}: {found} line(s)", flush=True)
     for name, fn in queries:

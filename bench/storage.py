@@ -173,6 +173,22 @@ def _store_size(connection, table_name) -> tuple[int, int]:
         return table_bytes, cursor.fetchone()[0]
 
 
+def standard_queries(request_id: str, order_id: str, service: str) -> list[tuple[str, str | None, int]]:
+    """The storage issue's queries, the same for every store: (name, query text — None for levels per
+    minute, a histogram — hours back from the newest line)."""
+    return [
+        ("one request id over 24 h", request_id, 24),
+        ("word, newest 100 over 1 h", "deadline", 1),
+        ("rare word over 24 h", "kaboom", 24),
+        ("substring (*eadlin*) over 1 h", "*eadlin*", 1),
+        ("levels per minute over 24 h", None, 24),
+        ("newest 100 of a service", f'service:"{service}"', 24),
+        ("errors of a tenant, last hour", "level:>=error", 1),
+        ("attributes.user_id = 42 over 24 h", "attributes.user_id:42", 24),
+        ("one order_id attribute over 24 h", f'attributes.order_id:"{order_id}"', 24),
+    ]
+
+
 def bench_queries(*, rows: int, runs: int, seed: bool = True, reuse: bool = False, mixed: bool = False,
                   alternatives: bool = True, compress: bool = True) -> list[dict]:
     """The issue's queries at `rows` stored rows over 24 h. `reuse` keeps a table that already holds them.
@@ -245,17 +261,8 @@ def bench_queries(*, rows: int, runs: int, seed: bool = True, reuse: bool = Fals
     def levels_per_minute():
         return histogram(search("", now - timedelta(hours=24)), interval_seconds=60)
 
-    queries = [
-        ("one request id over 24 h", page(request_id, now - timedelta(hours=24))),
-        ("word, newest 100 over 1 h", page("deadline", now - timedelta(hours=1))),
-        ("rare word over 24 h", page("kaboom", now - timedelta(hours=24))),
-        ("substring (*eadlin*) over 1 h", page("*eadlin*", now - timedelta(hours=1))),
-        ("levels per minute over 24 h", levels_per_minute),
-        ("newest 100 of a service", page(f'service:"{service}"', now - timedelta(hours=24))),
-        ("errors of a tenant, last hour", page("level:>=error", now - timedelta(hours=1))),
-        ("attributes.user_id = 42 over 24 h", page("attributes.user_id:42", now - timedelta(hours=24))),
-        ("one order_id attribute over 24 h", page(f'attributes.order_id:"{order_id}"', now - timedelta(hours=24))),
-    ]
+    queries = [(name, levels_per_minute if query is None else page(query, now - timedelta(hours=hours)))
+               for name, query, hours in standard_queries(request_id, order_id, service)]
     found = len(search(request_id, now - timedelta(hours=24)).queryset())
     print(f"request id {request_id}: {found} line(s)", flush=True)
 

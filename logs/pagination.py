@@ -13,18 +13,29 @@ class CursorError(ValueError):
     pass
 
 
-def encode_cursor(time: datetime, row_id: int) -> str:
-    micros = round(time.timestamp() * 1_000_000)
-    return base64.urlsafe_b64encode(orjson.dumps([micros, row_id])).decode().rstrip("=")
+def pack_cursor(micros: int, tie) -> str:
+    """A cursor every store hands out: a time in microseconds and the row's tie-breaker (the SQL
+    store's row id, ClickHouse's event id), as URL-safe text."""
+    return base64.urlsafe_b64encode(orjson.dumps([micros, tie])).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def unpack_cursor(cursor: str, tie_type: type) -> tuple[int, object]:
+    """(micros, tie) of a cursor pack_cursor made with a tie of `tie_type`; CursorError otherwise."""
     try:
-        micros, row_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(micros, int) and isinstance(row_id, int)):
+        micros, tie = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if type(micros) is not int or type(tie) is not tie_type:
             raise TypeError
     except (ValueError, TypeError, orjson.JSONDecodeError):
         raise CursorError("The cursor is not one this API returned; start again without it.") from None
+    return micros, tie
+
+
+def encode_cursor(time: datetime, row_id: int) -> str:
+    return pack_cursor(round(time.timestamp() * 1_000_000), row_id)
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    micros, row_id = unpack_cursor(cursor, int)
     return ns_to_datetime(micros * 1000), row_id
 
 

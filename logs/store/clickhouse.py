@@ -10,7 +10,6 @@ chDB lets one process own a data directory: there the processor must run inside 
 (the embedded mode); several processors need a ClickHouse server (docs/storage.md).
 """
 
-import base64
 import threading
 import uuid
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from logline.levels import level_name
 from logs.entries import EPOCH, iso, ns_to_datetime
 from logs.facets import COLUMNS as FACET_COLUMNS
 from logs.facets import facet_field, label
-from logs.pagination import CursorError
+from logs.pagination import CursorError, pack_cursor, unpack_cursor
 from logs.search import Search, app_resolver
 from logs.store.base import Deleted, Page
 from logs.store.clickhouse_query import Params, compile_where
@@ -68,17 +67,11 @@ def _micros(moment: datetime) -> int:
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def encode_cursor(micros: int, event_id: str) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([micros, event_id])).decode().rstrip("=")
-
-
 def decode_cursor(cursor: str) -> tuple[int, str]:
+    micros, event_id = unpack_cursor(cursor, str)
     try:
-        micros, event_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(micros, int) or isinstance(micros, bool):
-            raise TypeError
         return micros, str(uuid.UUID(event_id))
-    except (ValueError, TypeError, AttributeError, orjson.JSONDecodeError):
+    except ValueError:
         raise CursorError("The cursor is not one this API returned; start again without it.") from None
 
 
@@ -95,8 +88,9 @@ class ClickHouseStore:
         self.on_cluster = f" ON CLUSTER '{cluster}'" if cluster else ""
         self._client = None
         self._setup = threading.Lock()
+        self._in_process = url.startswith("chdb:")
         # chDB is one engine inside this process: its client is used by one thread at a time.
-        self._serial = threading.RLock() if url.startswith("chdb:") else nullcontext()
+        self._serial = threading.RLock() if self._in_process else nullcontext()
 
     # --- the connection -------------------------------------------------------------------------
 
@@ -106,7 +100,7 @@ class ClickHouseStore:
                 if self._client is None:
                     import clickhouse_connect  # only where this store is configured
 
-                    options = {} if self.url.startswith("chdb:") else {"autogenerate_session_id": False}
+                    options = {} if self._in_process else {"autogenerate_session_id": False}
                     client = clickhouse_connect.get_client(dsn=self.url, **options)
                     for statement in (cluster_ddl(self.database, self.cluster) if self.cluster
                                       else single_node_ddl(self.database)):
@@ -215,7 +209,7 @@ class ClickHouseStore:
         if len(rows) <= limit:
             return Page([_entry(row, slugs) for row in rows], None)
         rows = rows[:limit]
-        return Page([_entry(row, slugs) for row in rows], encode_cursor(rows[-1][1], rows[-1][0]))
+        return Page([_entry(row, slugs) for row in rows], pack_cursor(rows[-1][1], rows[-1][0]))
 
     def count(self, search: Search) -> int:
         p = Params()

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import orjson
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.keys import api_key_create
-from accounts.models import App, Tenant
+from accounts.models import App, Membership, Tenant
 from logs.store import get_store
 from processing import queue as queue_module
 from processing.embedded_queue import EmbeddedQueue
@@ -326,3 +327,34 @@ def clickhouse_store(settings, chdb_url):
     store = get_store()
     store.truncate()
     return store
+
+
+# --- the dashboard in a real browser (helpers in tests/browser.py) --------------------------
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven by Playwright, with the dashboard built into frontend/dist."""
+    from tests.browser import ARGS, CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        require_service("Chromium", "install it with apt-get install chromium (scripts/test.sh does)")
+    if not (ROOT / "frontend" / "dist" / "index.html").exists():
+        require_service("the built dashboard", "run npm ci && npm run build in frontend/ (scripts/setup.sh does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def dashboard_user(server, make_key):
+    """Tenant acme with app web, its key (returned) and an owner, ada, who signs in with
+    tests.browser.PASSWORD; made before Playwright starts its event loop (the ORM refuses inside one)."""
+    from tests.browser import PASSWORD, USER
+
+    key = make_key(tenant="acme", app="web")
+    user = get_user_model().objects.create_user(USER, password=PASSWORD)
+    Membership.objects.create(user=user, tenant=Tenant.objects.get(slug="acme"), role="owner")
+    return key

@@ -4,71 +4,28 @@ search and reopen it from its URL, watch the live tail, open Apps & keys; open a
 its shared link and read its widgets; see a firing alert rule and its history.
 Screenshots of each step go to test-artifacts/screenshots/."""
 
-import os
-import time
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone as dj_timezone
 
-from accounts.models import Membership, Tenant
 from alerts.evaluation import evaluate_rule
 from alerts.models import Rule
 from logs.models import LogEntry
-from tests.conftest import ROOT, http_post_logs, require_service, wait_for
+from tests.browser import SHOTS, rows, until, url_param
+from tests.conftest import http_post_logs, wait_for
 
 pytestmark = pytest.mark.live
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def until(page, check, what: str, timeout: float = 15):
-    """Poll `check` while Playwright keeps handling the page's events. (Not wait_for_function: the
-    dashboard's Content-Security-Policy forbids the eval that it runs in the page.)"""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        page.wait_for_timeout(50)
-
-
-def rows(page) -> int:
-    return page.locator("[data-testid=log-row]").count()
-
-
-def url_param(page, name: str) -> str | None:
-    return parse_qs(urlsplit(page.url).query).get(name, [None])[0]
 
 
 @pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        require_service("Chromium", "install it with apt-get install chromium (scripts/test.sh does)")
-    if not (ROOT / "frontend" / "dist" / "index.html").exists():
-        require_service("the built dashboard", "run npm ci && npm run build in frontend/ (scripts/setup.sh does)")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def acme_key(server, make_key):
-    """A tenant with a key and an owner who can sign in; made before Playwright starts its event loop."""
-    key = make_key(tenant="acme", app="web")
-    user = get_user_model().objects.create_user("ada", password="correct horse battery")
-    Membership.objects.create(user=user, tenant=Tenant.objects.get(slug="acme"), role="owner")
-    return key
+def acme_key(dashboard_user):
+    return dashboard_user
 
 
 def test_sign_in_search_open_a_row_and_tail_live(acme_key, server, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
     key = acme_key
     lines = [{"message": f"GET /checkout 200 in {i}ms", "level": "info", "service": "shop", "host": "web-1"}
              for i in range(20)]

@@ -89,7 +89,8 @@ export DEVLOGS_TIMESCALE_COMPRESS_AFTER="${DEVLOGS_TIMESCALE_COMPRESS_AFTER:-365
 PLAIN_TESTS=(tests/test_kafka.py tests/test_round_trip.py tests/test_storage.py tests/test_search_api.py
              tests/test_query_language_db.py tests/test_backup.py)
 if PG_URL=$(scripts/postgres.sh start) && [[ "$PG_URL" =~ ^postgres://[^[:space:]]+$ ]]; then
-  run "python tests on PostgreSQL" "$REPORTS/postgres.xml" env DATABASE_URL="$PG_URL" "${PYTEST[@]}" --junitxml="$REPORTS/postgres.xml" "$@"
+  # The dashboard's browser tests ran in the SQLite stage (marker `browser`, tests/conftest.py).
+  run "python tests on PostgreSQL" "$REPORTS/postgres.xml" env DATABASE_URL="$PG_URL" "${PYTEST[@]}" -m "not browser" --junitxml="$REPORTS/postgres.xml" "$@"
   run "pipeline tests on plain PostgreSQL" "$REPORTS/postgres-plain.xml" env DATABASE_URL="${PG_URL%/*}/devlogs_plain" DEVLOGS_TIMESCALE=off \
     "${PYTEST[@]}" --junitxml="$REPORTS/postgres-plain.xml" "${PLAIN_TESTS[@]}"
 elif [ "${CI:-}" = "true" ]; then

@@ -331,6 +331,14 @@ def clickhouse_store(settings, chdb_url):
 
 # --- the dashboard in a real browser (helpers in tests/browser.py) --------------------------
 
+def pytest_collection_modifyitems(items):
+    # scripts/test.sh runs the browser tests in one database stage only: they test the dashboard,
+    # and the database under it is the same API either way.
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture
 def browser():
     """Debian's Chromium driven by Playwright, with the dashboard built into frontend/dist."""

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, open_page, rows, shoot, until, url_param
+from tests.browser import DESKTOP, PHONE, assert_accessible, open_page, rows, shoot, until, url_param
 from tests.conftest import http_post_logs
 
 pytestmark = pytest.mark.live
@@ -83,6 +83,7 @@ def test_query_help_stays_on_screen_closes_on_escape_and_outside_click(dashboard
             assert documented in text, f"the help does not mention {documented!r}"
         if viewport == DESKTOP:
             shoot(page, "query-help-open")
+            assert_accessible(page, "the open query help")
 
         page.keyboard.press("Escape")
         popover.wait_for(state="hidden")
@@ -148,13 +149,17 @@ def test_filter_pills_toggle_invert_and_remove(dashboard_user, server, browser):
                 for i in range(loc.count())]
 
     assert pills() == [("level:error", "on"), ("-service:shop", "on"), ('attributes.order:"A 17"', "on")]
-    shoot(page, "query-pills")
 
     pill = lambda term: page.locator(f"[data-testid=filter-pill][data-term='{term}']")  # noqa: E731
     # Remove the grouped OR (not a pill) by editing: the query then finds the billing error line.
     page.fill("[data-testid=filter-text]", 'level:error -service:shop timeout attributes.order:"A 17"')
     page.click("[data-testid=search-button]")
     until(page, lambda: rows(page) == 1, "one line")
+    shoot(page, "query-pills")
+    assert_accessible(page, "the explorer with filter pills (dark)")
+    page.click("[data-testid=theme-toggle]")
+    assert_accessible(page, "the explorer with filter pills (light)")
+    page.click("[data-testid=theme-toggle]")
 
     pill('attributes.order:"A 17"').locator("[data-testid=pill-toggle]").click()
     until(page, lambda: "attributes.order" not in (url_param(page, "q") or ""), "the term off in the URL")

@@ -190,10 +190,16 @@ def test_time_zone_switch_changes_shown_times(dashboard_user, server, browser):
     fmt = lambda d: d.strftime("%Y-%m-%d %H:%M:%S.") + f"{d.microsecond // 1000:03d}"  # noqa: E731
     tokyo, utc = fmt(at.astimezone(ZoneInfo("Asia/Tokyo"))), fmt(at)
 
+    def bar_title_in(zone) -> bool:
+        bar = page.locator("[data-testid=histogram-bar]").last
+        bucket = datetime.fromisoformat(bar.get_attribute("data-time").replace("Z", "+00:00"))
+        return (bar.locator("title").text_content() or "").startswith(fmt(bucket.astimezone(zone))[:19])
+
     assert "Asia/Tokyo" in page.inner_text("[data-testid=tz-toggle]")
     until(page, lambda: shown() == tokyo, f"the row in Tokyo time ({tokyo}), shows {shown()}")
     page.click("[data-testid=tz-utc]")
     until(page, lambda: shown() == utc, f"the row in UTC ({utc}), shows {shown()}")
+    until(page, lambda: bar_title_in(ZoneInfo("UTC")), "the histogram's bar title in UTC")
     assert url_param(page, "tz") == "utc"
     assert page.get_attribute("[data-testid=tz-utc]", "aria-pressed") == "true"
     # The custom inputs follow the zone too.
@@ -210,4 +216,5 @@ def test_time_zone_switch_changes_shown_times(dashboard_user, server, browser):
 
     page.click("[data-testid=tz-local]")
     until(page, lambda: shown() == tokyo, "back to Tokyo time")
+    until(page, lambda: bar_title_in(ZoneInfo("Asia/Tokyo")), "the histogram's bar title in Tokyo time")
     context.close()

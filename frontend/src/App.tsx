@@ -236,20 +236,20 @@ export default function App({ createSocket }: AppProps = {}) {
                   }}
                 />
               </div>
-              {queryError ? (
-                <section className="log-list" aria-label="Log entries" data-testid="results-on-hold" />
-              ) : (
-                <LogList
-                  entries={state.entries}
-                  nextCursor={state.nextCursor}
-                  loading={state.loading}
-                  loadingOlder={state.loadingOlder}
-                  error={state.error}
-                  filtered={url.q !== ''}
-                  trimmed={state.trimmed}
-                  live={url.live}
-                  onLoadOlder={() => void loadOlder()}
-                />
+              {/* Quiet while the query is invalid: its error shows at the query bar. */}
+              {queryError && <section className="log-list" aria-label="Log entries" data-testid="results-on-hold" />}
+              {!queryError && (
+              <LogList
+                entries={state.entries}
+                nextCursor={state.nextCursor}
+                loading={state.loading}
+                loadingOlder={state.loadingOlder}
+                error={state.error}
+                filtered={url.q !== ''}
+                trimmed={state.trimmed}
+                live={url.live}
+                onLoadOlder={() => void loadOlder()}
+              />
               )}
             </div>
           </>

@@ -12,6 +12,9 @@ import type { Me } from './types';
 import { Header, canManage, canWrite, roleOf } from './components/Header';
 import { QueryBar } from './components/QueryBar';
 import { TimeRangePicker } from './components/TimeRangePicker';
+import { TimeZoneToggle } from './components/TimeZoneToggle';
+import { FilterPills } from './components/FilterPills';
+import { TimeZoneProvider, storeZoneMode, storedZoneMode, zoneState, type ZoneMode } from './timeZone';
 import { LiveToggle } from './components/LiveToggle';
 import { LogList } from './components/LogList';
 import { Histogram } from './components/Histogram';
@@ -100,6 +103,18 @@ export default function App({ createSocket }: AppProps = {}) {
     (range: TimeRange, opts?: { replace?: boolean }) => setUrl({ range }, opts),
     [setUrl],
   );
+  // The zone: a link's tz= wins, else the remembered choice.
+  const [storedZone, setStoredZone] = useState<ZoneMode>(storedZoneMode);
+  const zoneMode = url.tz || storedZone;
+  const timeZone = useMemo(() => zoneState(zoneMode), [zoneMode]);
+  const setZone = useCallback(
+    (mode: ZoneMode) => {
+      storeZoneMode(mode);
+      setStoredZone(mode);
+      setUrl({ tz: mode }, { replace: true });
+    },
+    [setUrl],
+  );
   const zoom = useCallback((range: TimeRange) => setUrl({ range, live: false }), [setUrl]);
 
   // Autocomplete: app slugs (once per tenant), facet values, attribute keys/values of the loaded entries.
@@ -130,6 +145,7 @@ export default function App({ createSocket }: AppProps = {}) {
       : null;
 
   return (
+    <TimeZoneProvider value={timeZone}>
     <div className="app">
       <Header
         me={me}
@@ -182,6 +198,7 @@ export default function App({ createSocket }: AppProps = {}) {
             <div className="toolbar">
               <QueryBar value={url.q} onSearch={runQuery} busy={state.loading} error={queryError} suggestions={suggestions} />
               <TimeRangePicker value={url.range} onChange={setRange} />
+              <TimeZoneToggle onChange={setZone} />
               <LiveToggle
                 on={url.live}
                 status={liveTail.status}
@@ -196,13 +213,15 @@ export default function App({ createSocket }: AppProps = {}) {
               />
               <ExportLinks params={params} tenant={url.tenant} />
             </div>
-            <Histogram data={histogram.data} loading={histogram.loading} error={histogram.error} onZoom={zoom} />
+            <FilterPills query={url.q} onChange={runQuery} />
+            {/* An invalid query is reported once, at the query bar; the panels stay quiet. */}
+            <Histogram data={queryError ? null : histogram.data} loading={histogram.loading} error={queryError ? null : histogram.error} onZoom={zoom} />
             <div className="explorer">
               <div className="sidebar">
                 <FacetsPanel
                   facets={facets.data?.facets ?? null}
                   loading={facets.loading}
-                  error={facets.error}
+                  error={queryError ? null : facets.error}
                   fields={FACET_FIELDS}
                   onPick={(field, value, negate) => runQuery(addTerm(url.q, field, value, negate))}
                 />
@@ -217,21 +236,26 @@ export default function App({ createSocket }: AppProps = {}) {
                   }}
                 />
               </div>
+              {/* Quiet while the query is invalid: its error shows at the query bar. */}
+              {queryError && <section className="log-list" aria-label="Log entries" data-testid="results-on-hold" />}
+              {!queryError && (
               <LogList
                 entries={state.entries}
                 nextCursor={state.nextCursor}
                 loading={state.loading}
                 loadingOlder={state.loadingOlder}
-                error={queryError ? 'Fix the query above to see results.' : state.error}
+                error={state.error}
                 filtered={url.q !== ''}
                 trimmed={state.trimmed}
                 live={url.live}
                 onLoadOlder={() => void loadOlder()}
               />
+              )}
             </div>
           </>
         )}
       </main>
     </div>
+    </TimeZoneProvider>
   );
 }

@@ -41,3 +41,12 @@ describe('selectionToRange', () => {
     expect(selectionToRange(0, 500, 1000, until, since)).toBeNull();
   });
 });
+
+describe('datetime-local in a zone', () => {
+  it('shows and reads the inputs in the chosen zone', () => {
+    expect(toDatetimeLocal('2026-11-29T23:40:59Z', 'Asia/Tokyo')).toBe('2026-11-30T08:40');
+    expect(toDatetimeLocal('2026-11-29T23:40:59Z', 'UTC')).toBe('2026-11-29T23:40');
+    expect(fromDatetimeLocal('2026-11-30T08:40', 'Asia/Tokyo')).toBe('2026-11-29T23:40:00.000Z');
+    expect(fromDatetimeLocal('2026-11-29T23:40', 'UTC')).toBe('2026-11-29T23:40:00.000Z');
+  });
+});

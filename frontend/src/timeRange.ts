@@ -1,4 +1,5 @@
 /** Time ranges for the explorer: relative presets (stay relative in the URL) or an absolute window. */
+import { fromWallClock, wallClock } from './format';
 
 /** Every relative range the URL may carry (the dashboards' API knows the same set). */
 export const ALL_PRESETS = ['5m', '15m', '30m', '1h', '3h', '6h', '12h', '24h', '2d', '7d', '30d'] as const;
@@ -37,18 +38,21 @@ export function rangeLabel(range: TimeRange): string {
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** ISO time → value for <input type="datetime-local"> (local zone, minute precision). */
-export function toDatetimeLocal(iso: string): string {
+/** ISO time → value for <input type="datetime-local"> in `zone` (undefined = the browser's), minute precision. */
+export function toDatetimeLocal(iso: string, zone?: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const w = wallClock(d, zone);
+  return `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}`;
 }
 
-/** <input type="datetime-local"> value (local zone) → ISO UTC, or null when empty/invalid. */
-export function fromDatetimeLocal(value: string): string | null {
-  if (!value) return null;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+/** <input type="datetime-local"> value (read in `zone`; undefined = the browser's) → ISO UTC, or null when empty/invalid. */
+export function fromDatetimeLocal(value: string, zone?: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1).map((x) => Number(x ?? 0));
+  const ms = fromWallClock({ year, month, day, hour, minute, second }, zone);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
 /**

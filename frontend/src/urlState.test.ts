@@ -18,6 +18,7 @@ describe('URL state', () => {
       tenant: 'acme',
       view: 'logs',
       dashboard: '',
+      tz: '',
     };
     expect(parseExplorerState(serializeExplorerState(s))).toEqual(s);
   });
@@ -41,5 +42,12 @@ describe('URL state', () => {
     // the list of dashboards and the alerts page
     expect(serializeExplorerState({ ...DEFAULT_STATE, view: 'dashboards' })).toBe('?view=dashboards');
     expect(parseExplorerState('?view=alerts').view).toBe('alerts');
+  });
+
+  it('carries the time zone choice', () => {
+    expect(parseExplorerState('?tz=utc').tz).toBe('utc');
+    expect(parseExplorerState('?tz=local').tz).toBe('local');
+    expect(parseExplorerState('?tz=Mars').tz).toBe('');
+    expect(serializeExplorerState({ ...DEFAULT_STATE, tz: 'utc' })).toBe('?tz=utc');
   });
 });

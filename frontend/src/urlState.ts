@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { DEFAULT_RANGE, isPreset, type TimeRange } from './timeRange';
+import { isZoneMode, type ZoneMode } from './timeZone';
 
 /** Everything that defines the explorer view; lives in the URL so it can be shared. */
 export interface ExplorerState {
@@ -12,6 +13,8 @@ export interface ExplorerState {
   view: View;
   /** The open dashboard's uid ('' = the list). */
   dashboard: string;
+  /** Time zone for shown times, when the link names one ('' = the remembered choice). */
+  tz: '' | ZoneMode;
 }
 
 export const VIEWS = ['logs', 'keys', 'alerts', 'dashboards'] as const;
@@ -24,6 +27,7 @@ export const DEFAULT_STATE: ExplorerState = {
   tenant: '',
   view: 'logs',
   dashboard: '',
+  tz: '',
 };
 
 function parseView(value: string | null): View {
@@ -56,6 +60,7 @@ export function parseExplorerState(search: string): ExplorerState {
     tenant: p.get('tenant') ?? '',
     view: parseView(p.get('view')),
     dashboard: parseView(p.get('view')) === 'dashboards' ? p.get('dashboard') ?? '' : '',
+    tz: isZoneMode(p.get('tz')) ? (p.get('tz') as ZoneMode) : '',
   };
 }
 
@@ -77,6 +82,7 @@ export function serializeExplorerState(state: ExplorerState): string {
     p.set('until', state.range.until);
   }
   if (state.live) p.set('live', '1');
+  if (state.tz) p.set('tz', state.tz);
   const s = p.toString();
   return s ? `?${s}` : '';
 }

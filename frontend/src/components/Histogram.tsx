@@ -3,7 +3,8 @@ import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { LEVELS, type HistogramResponse } from '../types';
 import { selectionToRange, type TimeRange } from '../timeRange';
-import { parseTime } from '../format';
+import { formatTime, parseTime, wallClock } from '../format';
+import { useTimeZone } from '../timeZone';
 import { canDrawCanvas, cssVar, useThemeVersion } from '../chart';
 
 export interface HistogramProps {
@@ -82,12 +83,12 @@ export function chartData(
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
-/** An x-axis label (local time) for a tick at `sec` seconds, `incr` seconds apart, over a `span`-second range. */
-export function tickLabel(sec: number, incr: number, span: number): string {
-  const d = new Date(sec * 1000);
-  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-  if (incr < 60) return `${hm}:${pad2(d.getSeconds())}`;
-  if (span > 2 * 86400) return incr >= 86400 ? `${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}` : `${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${hm}`;
+/** An x-axis label (in `zone`; undefined = the browser's) for a tick at `sec` seconds, `incr` seconds apart, over a `span`-second range. */
+export function tickLabel(sec: number, incr: number, span: number, zone?: string): string {
+  const d = wallClock(new Date(sec * 1000), zone);
+  const hm = `${pad2(d.hour)}:${pad2(d.minute)}`;
+  if (incr < 60) return `${hm}:${pad2(d.second)}`;
+  if (span > 2 * 86400) return incr >= 86400 ? `${pad2(d.month)}-${pad2(d.day)}` : `${pad2(d.month)}-${pad2(d.day)} ${hm}`;
   return hm;
 }
 
@@ -98,6 +99,7 @@ export function tickLabel(sec: number, incr: number, span: number): string {
 function useUplotChart(host: RefObject<HTMLDivElement>, data: HistogramResponse | null, columns: Column[]): boolean {
   const [ready, setReady] = useState(false);
   const themeVersion = useThemeVersion();
+  const { zone } = useTimeZone();
   useEffect(() => {
     const el = host.current;
     if (!el || !data || !canDrawCanvas()) {
@@ -127,6 +129,8 @@ function useUplotChart(host: RefObject<HTMLDivElement>, data: HistogramResponse 
           legend: { show: false },
           cursor: { show: false, drag: { x: false, y: false } },
           select: { show: false, left: 0, top: 0, width: 0, height: 0 },
+          // Ticks fall on the shown zone's whole hours and days.
+          tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), zone),
           scales: {
             x: { time: true, range: () => [since, until] },
             y: { range: () => [0, max * 1.04] },
@@ -140,7 +144,7 @@ function useUplotChart(host: RefObject<HTMLDivElement>, data: HistogramResponse 
               grid: { show: false },
               font: '10px system-ui, sans-serif',
               // One line per label (uPlot's default adds a second line with the date).
-              values: (_u, splits, _ai, _space, incr) => splits.map((v) => tickLabel(v, incr, until - since)),
+              values: (_u, splits, _ai, _space, incr) => splits.map((v) => tickLabel(v, incr, until - since, zone)),
             },
             { show: false, grid: { stroke: grid, width: 1 } },
           ],
@@ -171,7 +175,7 @@ function useUplotChart(host: RefObject<HTMLDivElement>, data: HistogramResponse 
     };
     // columns derive from data
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [data, themeVersion]);
+  }, [data, themeVersion, zone]);
   return ready && !!data;
 }
 
@@ -182,6 +186,7 @@ export function Histogram({ data, loading = false, error = null, onZoom }: Histo
   const [drag, setDrag] = useState<{ x0: number; x1: number } | null>(null);
   const columns = useMemo(() => (data ? stackBuckets(data) : []), [data]);
   const canvas = useUplotChart(chartHost, data, columns);
+  const { zone } = useTimeZone();
 
   const since = data ? parseTime(data.since)?.getTime() ?? NaN : NaN;
   const until = data ? parseTime(data.until)?.getTime() ?? NaN : NaN;
@@ -234,7 +239,7 @@ export function Histogram({ data, loading = false, error = null, onZoom }: Histo
             let y = H;
             return (
               <g key={c.t} data-testid="histogram-bar" data-time={new Date(c.t).toISOString()} data-count={c.total}>
-                <title>{`${new Date(c.t).toLocaleString()}: ${c.parts.map((p) => `${p.count} ${p.level}`).join(', ')}`}</title>
+                <title>{`${formatTime(new Date(c.t).toISOString(), zone).slice(0, 19)}: ${c.parts.map((p) => `${p.count} ${p.level}`).join(', ')}`}</title>
                 {c.parts.map((p) => {
                   const h = (p.count / max) * (H - 4);
                   y -= h;

@@ -1,6 +1,6 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ContextResponse, LogEntry } from '../types';
-import { formatLocalTime } from '../format';
+import { ZonedTime } from '../timeZone';
 import { errorMessage, getContext } from '../api';
 import { LevelBadge } from './LevelBadge';
 
@@ -16,11 +16,11 @@ const FIELDS: Array<[keyof LogEntry, string]> = [
   ['span_id', 'span id'],
 ];
 
-function fieldText(entry: LogEntry, key: keyof LogEntry): string {
+function fieldText(entry: LogEntry, key: keyof LogEntry): ReactNode {
   const value = entry[key];
   if (value === undefined || value === null || value === '') return '—';
   if ((key === 'time' || key === 'received_at') && typeof value === 'string') {
-    return `${formatLocalTime(value)}  (${value})`;
+    return <><ZonedTime iso={value} />{`  (${value})`}</>;
   }
   return String(value);
 }
@@ -70,7 +70,7 @@ type ContextState =
 function ContextLine({ entry, current = false }: { entry: LogEntry; current?: boolean }) {
   return (
     <li className={`context-line${current ? ' current' : ''}`} data-testid="context-line" data-id={entry.id}>
-      <span className="log-time">{formatLocalTime(entry.time)}</span> <LevelBadge level={entry.level} />{' '}
+      <span className="log-time"><ZonedTime iso={entry.time} /></span> <LevelBadge level={entry.level} />{' '}
       <span className="log-app">{entry.app}</span> <span className="context-message">{entry.message}</span>
     </li>
   );

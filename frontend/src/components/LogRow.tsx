@@ -1,6 +1,6 @@
 import { useState, type CSSProperties, type Ref } from 'react';
 import type { LogEntry } from '../types';
-import { formatLocalTime } from '../format';
+import { ZonedTime } from '../timeZone';
 import { LevelBadge } from './LevelBadge';
 import { LogDetails } from './LogDetails';
 
@@ -33,7 +33,7 @@ export function LogRow({ entry, defaultExpanded = false, expanded: controlled, o
     >
       <button type="button" className="log-row-summary" aria-expanded={expanded} onClick={toggle}>
         <time className="log-time" dateTime={entry.time} data-testid="log-time" title={entry.time}>
-          {formatLocalTime(entry.time)}
+          <ZonedTime iso={entry.time} />
         </time>
         <LevelBadge level={entry.level} />
         <span className="log-app" data-testid="log-app">

@@ -129,16 +129,38 @@ describe('QueryBar', () => {
       expect(input).toHaveValue('host:web-1 se');
     });
 
-    it('has a syntax help popover', async () => {
+    it('has a syntax and keyboard help popover that Esc and an outside press close', async () => {
+      const user = userEvent.setup();
+      render(
+        <>
+          <QueryBar value="" onSearch={() => {}} />
+          <p>outside</p>
+        </>,
+      );
+      const button = screen.getByRole('button', { name: 'Query syntax and keyboard help' });
+      expect(button).toHaveAttribute('aria-expanded', 'false');
+      await user.click(button);
+      const dialog = screen.getByRole('dialog');
+      expect(button).toHaveAttribute('aria-expanded', 'true');
+      expect(dialog).toHaveTextContent('level:>=warn');
+      expect(dialog).toHaveTextContent('attributes.n:>=500');
+      expect(dialog).toHaveTextContent('Skip to results');
+      expect(screen.getByTestId('keyboard-help')).toHaveTextContent('j/k');
+      await user.keyboard('{Escape}');
+      expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+      expect(button).toHaveFocus();
+      await user.click(button);
+      await user.click(screen.getByText('outside'));
+      expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+    });
+
+    it('keeps the text on Esc', async () => {
       const user = userEvent.setup();
       render(<QueryBar value="" onSearch={() => {}} />);
-      const help = screen.getByTestId('query-help');
-      expect(help).not.toHaveAttribute('open');
-      await user.click(screen.getByLabelText('Query syntax help'));
-      expect(help).toHaveAttribute('open');
-      expect(help).toHaveTextContent('level:>=warn');
-      expect(help).toHaveTextContent('attributes.n:>=500');
-      expect(help).toHaveTextContent('host:web-*');
+      const input = screen.getByTestId('filter-text');
+      expect(input).toHaveAttribute('type', 'text');
+      await user.type(input, 'level:error{Escape}{Escape}');
+      expect(input).toHaveValue('level:error');
     });
   });
 });

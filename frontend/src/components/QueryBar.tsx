@@ -23,33 +23,108 @@ function isTyping(target: EventTarget | null): boolean {
   return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || target.isContentEditable;
 }
 
-/** The query language in brief (the `?` popover next to the input). */
-function SyntaxHelp() {
+const MARGIN = 8;
+
+/** Where the popover fits: under the button, right-aligned to it, kept inside the viewport. */
+function placePopover(button: HTMLElement, pop: HTMLElement) {
+  const vw = document.documentElement.clientWidth;
+  const vh = window.innerHeight;
+  const r = button.getBoundingClientRect();
+  const width = Math.min(460, vw - 2 * MARGIN);
+  const left = Math.min(Math.max(MARGIN, r.right - width), vw - width - MARGIN);
+  const top = Math.min(r.bottom + 6, vh - MARGIN - 120);
+  pop.style.width = `${width}px`;
+  pop.style.left = `${left}px`;
+  pop.style.top = `${top}px`;
+  pop.style.maxHeight = `${vh - top - MARGIN}px`;
+}
+
+/**
+ * The query language and the keyboard in brief (the `?` popover next to the input). Esc or a press
+ * outside closes it; Esc gives the focus back to the `?` button.
+ */
+export function SyntaxHelp() {
+  const [open, setOpen] = useState(false);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  const popRef = useRef<HTMLDivElement>(null);
+  const popId = useId();
+
+  useLayoutEffect(() => {
+    if (!open) return;
+    const place = () => {
+      if (buttonRef.current && popRef.current) placePopover(buttonRef.current, popRef.current);
+    };
+    place();
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      e.preventDefault();
+      setOpen(false);
+      buttonRef.current?.focus();
+    };
+    const onDown = (e: MouseEvent) => {
+      const t = e.target;
+      if (!(t instanceof Node) || popRef.current?.contains(t) || buttonRef.current?.contains(t)) return;
+      setOpen(false);
+    };
+    document.addEventListener('keydown', onKey);
+    document.addEventListener('mousedown', onDown);
+    window.addEventListener('resize', place);
+    window.addEventListener('scroll', place, true);
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('mousedown', onDown);
+      window.removeEventListener('resize', place);
+      window.removeEventListener('scroll', place, true);
+    };
+  }, [open]);
+
   return (
-    <details className="query-help" data-testid="query-help">
-      <summary className="query-help-button" aria-label="Query syntax help" title="Query syntax help">
+    <div className={`query-help${open ? ' open' : ''}`} data-testid="query-help">
+      <button
+        ref={buttonRef}
+        type="button"
+        className="query-help-button"
+        aria-label="Query syntax and keyboard help"
+        title="Query syntax and keyboard help"
+        aria-expanded={open}
+        aria-controls={popId}
+        onClick={() => setOpen((o) => !o)}
+      >
         ?
-      </summary>
-      <div className="query-help-popover" role="note">
-        <table>
-          <tbody>
-            <tr><td><code>timeout db</code></td><td>words (all must match, in the message)</td></tr>
-            <tr><td><code>"connection reset"</code></td><td>exact phrase</td></tr>
-            <tr><td><code>fail*</code>, <code>*fail*</code></td><td>part of a word (<code>fail</code> alone finds the whole word only)</td></tr>
-            <tr><td><code>timeout OR refused</code></td><td>either</td></tr>
-            <tr><td><code>NOT healthcheck</code>, <code>-healthcheck</code></td><td>exclude</td></tr>
-            <tr><td><code>(a OR b) c</code></td><td>grouping</td></tr>
-            <tr><td><code>field:value</code></td><td>level, app, service, host, trace_id, span_id, message</td></tr>
-            <tr><td><code>level:&gt;=warn</code></td><td>level and above (also &gt;, &lt;, &lt;=)</td></tr>
-            <tr><td><code>attributes.user_id:42</code></td><td>an attribute</td></tr>
-            <tr><td><code>attributes.n:&gt;=500</code></td><td>numeric comparison</td></tr>
-            <tr><td><code>host:web-*</code></td><td>wildcard</td></tr>
-            <tr><td><code>trace_id:*</code></td><td>field is present</td></tr>
-          </tbody>
-        </table>
-        <p>Press <kbd>/</kbd> to focus the query, <kbd>↑</kbd>/<kbd>↓</kbd> and <kbd>Tab</kbd> or <kbd>Enter</kbd> to pick a suggestion, <kbd>Esc</kbd> to close it.</p>
-      </div>
-    </details>
+      </button>
+      {open && (
+        <div className="query-help-popover" id={popId} ref={popRef} role="dialog" aria-label="Query syntax and keyboard help">
+          <table>
+            <caption>Query syntax</caption>
+            <tbody>
+              <tr><td><code>timeout db</code></td><td>words (all must match, in the message)</td></tr>
+              <tr><td><code>"connection reset"</code></td><td>exact phrase</td></tr>
+              <tr><td><code>fail*</code>, <code>*fail*</code></td><td>part of a word (<code>fail</code> alone finds the whole word only)</td></tr>
+              <tr><td><code>timeout OR refused</code></td><td>either</td></tr>
+              <tr><td><code>NOT healthcheck</code>, <code>-healthcheck</code></td><td>exclude</td></tr>
+              <tr><td><code>(a OR b) c</code></td><td>grouping</td></tr>
+              <tr><td><code>field:value</code></td><td>level, app, service, host, trace_id, span_id, message</td></tr>
+              <tr><td><code>level:&gt;=warn</code></td><td>level and above (also &gt;, &lt;, &lt;=)</td></tr>
+              <tr><td><code>attributes.user_id:42</code></td><td>an attribute</td></tr>
+              <tr><td><code>attributes.n:&gt;=500</code></td><td>numeric comparison</td></tr>
+              <tr><td><code>host:web-*</code></td><td>wildcard</td></tr>
+              <tr><td><code>trace_id:*</code></td><td>field is present</td></tr>
+            </tbody>
+          </table>
+          <table data-testid="keyboard-help">
+            <caption>Keyboard</caption>
+            <tbody>
+              <tr><td><kbd>/</kbd></td><td>focus the query (from anywhere but a text field)</td></tr>
+              <tr><td><kbd>Enter</kbd></td><td>in the query: search; on a row: expand or collapse it</td></tr>
+              <tr><td><kbd>↑</kbd>/<kbd>↓</kbd></td><td>in the query: move through suggestions (<kbd>Tab</kbd> or <kbd>Enter</kbd> picks one)</td></tr>
+              <tr><td><kbd>↑</kbd>/<kbd>↓</kbd>, <kbd>j</kbd>/<kbd>k</kbd></td><td>in the results: move through rows</td></tr>
+              <tr><td><kbd>Esc</kbd></td><td>close suggestions and popovers such as this one (the query text stays)</td></tr>
+              <tr><td><kbd>Tab</kbd></td><td>the first stop on the page is a “Skip to results” link</td></tr>
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
   );
 }
 
@@ -172,7 +247,8 @@ export function QueryInput({
         <input
           ref={inputRef}
           id={id}
-          type="search"
+          // Not type="search": Chromium clears a search field on Esc, and Esc here only closes the list.
+          type="text"
           className={`filter-text${invalid ? ' invalid' : ''}`}
           data-testid={testId}
           aria-label={label}

@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { TimeRangePicker } from './TimeRangePicker';
 import { PRESETS } from '../timeRange';
+import { TimeZoneProvider, zoneState } from '../timeZone';
 
 describe('TimeRangePicker', () => {
   it('offers the presets and reports a relative range', async () => {
@@ -42,5 +43,26 @@ describe('TimeRangePicker', () => {
     fireEvent.change(screen.getByTestId('range-custom-since'), { target: { value: '2026-11-29T12:00' } });
     expect(onChange).not.toHaveBeenCalled();
     expect(screen.getByTestId('range-invalid')).toBeInTheDocument();
+  });
+
+  it('shows a preset\'s resolved window in the inputs, in the chosen zone', () => {
+    vi.useFakeTimers({ now: Date.parse('2026-11-29T12:00:30Z'), toFake: ['Date'] });
+    try {
+      const { rerender } = render(
+        <TimeZoneProvider value={zoneState('local', 'Asia/Tokyo')}>
+          <TimeRangePicker value={{ kind: 'relative', preset: '15m' }} onChange={() => {}} />
+        </TimeZoneProvider>,
+      );
+      expect(screen.getByTestId('range-custom-since')).toHaveValue('2026-11-29T20:45');
+      expect(screen.getByTestId('range-custom-until')).toHaveValue('2026-11-29T21:00');
+      rerender(
+        <TimeZoneProvider value={zoneState('utc', 'Asia/Tokyo')}>
+          <TimeRangePicker value={{ kind: 'relative', preset: '1h' }} onChange={() => {}} />
+        </TimeZoneProvider>,
+      );
+      expect(screen.getByTestId('range-custom-since')).toHaveValue('2026-11-29T11:00');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

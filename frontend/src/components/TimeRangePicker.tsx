@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTimeZone } from '../timeZone';
 import { PRESETS, fromDatetimeLocal, resolveRange, toDatetimeLocal, type Preset, type TimeRange } from '../timeRange';
 
 export interface TimeRangePickerProps {
@@ -8,28 +9,34 @@ export interface TimeRangePickerProps {
   presets?: readonly Preset[];
 }
 
+/** The From/To input values for a range, in `zone`; a relative range ends now. */
+function shown(range: TimeRange, zone: string): { since: string; until: string } {
+  const r = resolveRange(range);
+  return { since: toDatetimeLocal(r.since, zone), until: toDatetimeLocal(r.until ?? new Date().toISOString(), zone) };
+}
+
 /** Relative presets plus a custom absolute range (applied once both ends are valid and in order). */
 export function TimeRangePicker({ value, onChange, presets = PRESETS }: TimeRangePickerProps) {
-  const initial = resolveRange(value);
-  const [since, setSince] = useState(toDatetimeLocal(initial.since));
-  const [until, setUntil] = useState(toDatetimeLocal(initial.until ?? new Date().toISOString()));
+  const { zone } = useTimeZone();
+  const [since, setSince] = useState(() => shown(value, zone).since);
+  const [until, setUntil] = useState(() => shown(value, zone).until);
 
+  // Follow the applied range (a preset shows the window it resolves to now) and the shown zone.
   useEffect(() => {
-    if (value.kind === 'absolute') {
-      setSince(toDatetimeLocal(value.since));
-      setUntil(toDatetimeLocal(value.until));
-    }
-  }, [value]);
+    const s = shown(value, zone);
+    setSince(s.since);
+    setUntil(s.until);
+  }, [value, zone]);
 
   const applyCustom = (s: string, u: string) => {
-    const a = fromDatetimeLocal(s);
-    const b = fromDatetimeLocal(u);
+    const a = fromDatetimeLocal(s, zone);
+    const b = fromDatetimeLocal(u, zone);
     if (a && b && Date.parse(a) < Date.parse(b)) onChange({ kind: 'absolute', since: a, until: b });
   };
 
   const invalid = (() => {
-    const a = fromDatetimeLocal(since);
-    const b = fromDatetimeLocal(until);
+    const a = fromDatetimeLocal(since, zone);
+    const b = fromDatetimeLocal(until, zone);
     return !!(a && b && Date.parse(a) >= Date.parse(b));
   })();
 

@@ -148,6 +148,27 @@ class HistogramView(ReadView):
                          "buckets": get_store().histogram(search, interval_seconds=interval)})
 
 
+COUNT_BOUND = 10_000
+
+
+class CountView(ReadView):
+    """GET /api/v1/logs/count: how many lines the search matches, exact up to COUNT_BOUND.
+
+    Counting stops after COUNT_BOUND + 1 matching lines (store.count_at_most), so a search that
+    matches millions costs about as much as one that matches COUNT_BOUND; past it the answer is
+    {"count": COUNT_BOUND, "exact": false}: "more than COUNT_BOUND"."""
+
+    @extend_schema(parameters=SEARCH_PARAMETERS,
+                   responses={200: inline_serializer("Count", {
+                       "count": serializers.IntegerField(help_text="matching lines, at most `bound`"),
+                       "exact": serializers.BooleanField(help_text="false: more than `bound` lines match"),
+                       "bound": serializers.IntegerField(help_text="where counting stops")}),
+                       **errors(400, 403)})
+    def get(self, request):
+        found = get_store().count_at_most(self.search(request), limit=COUNT_BOUND + 1)
+        return Response({"count": min(found, COUNT_BOUND), "exact": found <= COUNT_BOUND, "bound": COUNT_BOUND})
+
+
 class FacetsView(ReadView):
     """GET /api/v1/logs/facets?field=level&field=attributes.user_id: top values with counts."""
 

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { ApiError, errorMessage, getApps, getFacets, getHistogram, getMe, setApiTenant, FACET_FIELDS, type SearchParams } from './api';
+import { ApiError, errorMessage, getApps, getMe, setApiTenant, type SearchParams } from './api';
 import { defaultTailUrl, useLiveTail, type WebSocketFactory } from './live';
 import { useLogSearch } from './useLogSearch';
 import { useUrlState } from './urlState';
 import { useTheme } from './theme';
-import { useFetch } from './useFetch';
+import { useOverview } from './useOverview';
 import { addTerm } from './query';
 import { attributeKeysOf, attributeValuesOf, type SuggestContext } from './suggest';
 import { resolveRange, type TimeRange } from './timeRange';
@@ -16,6 +16,7 @@ import { LiveToggle } from './components/LiveToggle';
 import { LogList } from './components/LogList';
 import { Histogram } from './components/Histogram';
 import { FacetsPanel } from './components/FacetsPanel';
+import { HitCount } from './components/HitCount';
 import { SavedSearches } from './components/SavedSearches';
 import { ExportLinks } from './components/ExportLinks';
 import { AppsKeysPage } from './components/AppsKeysPage';
@@ -79,14 +80,18 @@ export default function App({ createSocket }: AppProps = {}) {
     if (onLogs) void search(params);
   }, [onLogs, params, search]);
 
-  const histogram = useFetch((signal) => getHistogram(params, { signal }), params, onLogs);
-  const facets = useFetch((signal) => getFacets(params, FACET_FIELDS, 10, { signal }), params, onLogs);
+  const overview = useOverview(params, url.range, onLogs, url.live);
+  const { histogram, facets, noteLive } = overview;
+  const onLive = useCallback((batch: Parameters<typeof addLive>[0]) => {
+    addLive(batch);
+    noteLive(batch.length);
+  }, [addLive, noteLive]);
 
   // The socket picks its tenant from ?tenant= (a person may belong to several).
   const tailUrl = url.tenant
     ? `${defaultTailUrl(window.location)}?tenant=${encodeURIComponent(url.tenant)}`
     : undefined;
-  const liveTail = useLiveTail(url.live && onLogs, url.q, addLive, createSocket, tailUrl);
+  const liveTail = useLiveTail(url.live && onLogs, url.q, onLive, createSocket, tailUrl);
 
   const runQuery = useCallback(
     (q: string) => {
@@ -196,14 +201,20 @@ export default function App({ createSocket }: AppProps = {}) {
               />
               <ExportLinks params={params} tenant={url.tenant} />
             </div>
-            <Histogram data={histogram.data} loading={histogram.loading} error={histogram.error} onZoom={zoom} />
+            <Histogram
+              data={histogram.data}
+              loading={histogram.loading}
+              error={histogram.error}
+              onZoom={zoom}
+              summary={<HitCount {...overview.count} />}
+            />
             <div className="explorer">
               <div className="sidebar">
                 <FacetsPanel
                   facets={facets.data?.facets ?? null}
                   loading={facets.loading}
                   error={facets.error}
-                  fields={FACET_FIELDS}
+                  fields={overview.fields}
                   onPick={(field, value, negate) => runQuery(addTerm(url.q, field, value, negate))}
                 />
                 <SavedSearches

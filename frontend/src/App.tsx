@@ -4,7 +4,8 @@ import { defaultTailUrl, useLiveTail, type WebSocketFactory } from './live';
 import { useLogSearch } from './useLogSearch';
 import { useUrlState } from './urlState';
 import { useTheme } from './theme';
-import { useOverview } from './useOverview';
+import { MAX_EXTRA_FACETS, useOverview } from './useOverview';
+import { addAnyOf } from './facetQuery';
 import { addTerm } from './query';
 import { attributeKeysOf, attributeValuesOf, type SuggestContext } from './suggest';
 import { resolveRange, type TimeRange } from './timeRange';
@@ -216,6 +217,10 @@ export default function App({ createSocket }: AppProps = {}) {
                   error={facets.error}
                   fields={overview.fields}
                   onPick={(field, value, negate) => runQuery(addTerm(url.q, field, value, negate))}
+                  onPickMany={(field, values, negate) => runQuery(addAnyOf(url.q, field, values, negate))}
+                  attributeKeys={suggestions.attributeKeys}
+                  onAddField={overview.extraFields.length < MAX_EXTRA_FACETS ? overview.addField : undefined}
+                  onRemoveField={overview.removeField}
                 />
                 <SavedSearches
                   query={url.q}

@@ -20,5 +20,7 @@ describe('addAnyOf', () => {
 describe('attributeFacetChoices', () => {
   it('offers attribute keys not shown yet', () => {
     expect(attributeFacetChoices(['user_id', 'region'], ['level', 'attributes.region'])).toEqual(['attributes.user_id']);
+    // Keys the query language cannot name as written are not offered.
+    expect(attributeFacetChoices(['a.b', 'with space', 'ok-1'], [])).toEqual(['attributes.ok-1']);
   });
 });

@@ -13,7 +13,13 @@ export function addAnyOf(query: string, field: string, values: readonly string[]
   return q === '' ? group : `${q} ${group}`;
 }
 
+/** A key the facets API and the query language both take as written (a dot would mean a nested key). */
+const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
+
 /** Attribute keys as facet fields (`attributes.<key>`), leaving out those already shown. */
 export function attributeFacetChoices(keys: readonly string[], shown: readonly string[]): string[] {
-  return keys.map((k) => `attributes.${k}`).filter((f) => !shown.includes(f));
+  return keys
+    .filter((k) => PLAIN_KEY.test(k))
+    .map((k) => `attributes.${k}`)
+    .filter((f) => !shown.includes(f));
 }

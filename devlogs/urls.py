@@ -12,7 +12,8 @@ from devlogs.endpoints import LogsEndpoint
 from devlogs.metrics import metrics_view
 from logs.saved_searches import SavedSearchDetail, SavedSearchList
 from logs.sse import stream_view
-from logs.views import ContextView, DeleteByQueryView, EntryView, ExportView, FacetsView, HistogramView, MeView
+from logs.views import (ContextView, CountView, DeleteByQueryView, EntryView, ExportView, FacetsView, HistogramView,
+                        MeView)
 
 handler404 = "devlogs.errors.handler404"
 handler500 = "devlogs.errors.handler500"
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/v1/logs/delete", DeleteByQueryView.as_view(), name="logs-delete"),
     path("api/v1/logs/histogram", HistogramView.as_view(), name="logs-histogram"),
     path("api/v1/logs/facets", FacetsView.as_view(), name="logs-facets"),
+    path("api/v1/logs/count", CountView.as_view(), name="logs-count"),
     path("api/v1/logs/export", ExportView.as_view(), name="logs-export"),
     path("api/v1/logs/stream", stream_view, name="logs-stream"),
     path("api/v1/logs/<uuid:event_id>", EntryView.as_view(), name="logs-entry"),

@@ -148,6 +148,31 @@ class HistogramView(ReadView):
                          "buckets": get_store().histogram(search, interval_seconds=interval)})
 
 
+COUNT_BOUND = 10_000
+
+
+class CountView(ReadView):
+    """GET /api/v1/logs/count: how many lines the search matches, exact up to COUNT_BOUND.
+
+    Counting stops after COUNT_BOUND + 1 matching lines (store.count_at_most), so a search matching
+    millions never costs a full count; 10,000 keeps a common word's count near 0.1 s on SQLite at
+    300k lines (100,000 would cost the full count there, about 3x)."""
+
+    @extend_schema(description=f"How many lines the search matches (the parameters of GET /api/v1/logs), exact up "
+                               f"to {COUNT_BOUND:,}. Counting stops there: past it the answer is "
+                               f'{{"count": {COUNT_BOUND}, "exact": false, "bound": {COUNT_BOUND}}}, '
+                               f'"more than {COUNT_BOUND:,} lines".',
+                   parameters=SEARCH_PARAMETERS,
+                   responses={200: inline_serializer("Count", {
+                       "count": serializers.IntegerField(help_text="matching lines, at most `bound`"),
+                       "exact": serializers.BooleanField(help_text="false: more than `bound` lines match"),
+                       "bound": serializers.IntegerField(help_text="where counting stops")}),
+                       **errors(400, 403)})
+    def get(self, request):
+        found = get_store().count_at_most(self.search(request), limit=COUNT_BOUND + 1)
+        return Response({"count": min(found, COUNT_BOUND), "exact": found <= COUNT_BOUND, "bound": COUNT_BOUND})
+
+
 class FacetsView(ReadView):
     """GET /api/v1/logs/facets?field=level&field=attributes.user_id: top values with counts."""
 

@@ -116,6 +116,34 @@ def test_facets(client, stored):
     assert_error(_get(client, stored["web"], "/api/v1/logs/facets", field="password"), 400, "invalid_field")
 
 
+def test_count_is_exact_up_to_its_bound_and_says_when_it_stopped(client, stored, monkeypatch):
+    from logs import views
+
+    body = _get(client, stored["web"], "/api/v1/logs/count", since=_at(0), until=_at(60)).json()
+    assert body == {"count": 41, "exact": True, "bound": views.COUNT_BOUND}
+    assert _get(client, stored["web"], "/api/v1/logs/count", q="timeout").json()["count"] == 1
+    assert _get(client, stored["web"], "/api/v1/logs/count", q="app:api", since=_at(0), until=_at(10)).json()[
+        "count"] == 5
+    monkeypatch.setattr(views, "COUNT_BOUND", 40)
+    assert _get(client, stored["web"], "/api/v1/logs/count").json() == {"count": 40, "exact": False, "bound": 40}
+    monkeypatch.setattr(views, "COUNT_BOUND", 41)
+    assert _get(client, stored["web"], "/api/v1/logs/count").json() == {"count": 41, "exact": True, "bound": 41}
+
+
+def test_count_sees_only_the_callers_tenant_and_refuses_bad_input(client, stored):
+    # bravo's one line holds "timeout" too; alpha's count never includes it, and the other way round.
+    assert _get(client, stored["bravo"], "/api/v1/logs/count").json()["count"] == 1
+    assert _get(client, stored["bravo"], "/api/v1/logs/count", q="GET").json()["count"] == 0
+    assert _get(client, stored["web"], "/api/v1/logs/count", q="secret").json()["count"] == 0
+    body = assert_error(_get(client, stored["web"], "/api/v1/logs/count", q="level:>=loud"), 400, "invalid_query", "q")
+    assert body["error"]["position"] == 8
+    assert_error(_get(client, stored["web"], "/api/v1/logs/count", since="yesterday-ish"), 400, "invalid_since",
+                 "since")
+    assert_error(_get(client, stored["web"], "/api/v1/logs/count", since=_at(10), until=_at(0)), 400,
+                 "invalid_range", "since")
+    assert_error(client.get("/api/v1/logs/count"), 401, "not_authenticated")
+
+
 def _download(response) -> bytes:
     return b"".join(response.streaming_content)
 

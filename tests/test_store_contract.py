@@ -146,6 +146,19 @@ def test_count_follows_the_query_and_the_half_open_time_range(store, stored):
     assert store.count(Search.for_tenant(alpha, "app:worker attributes.user_id:1")) == 3
 
 
+def test_count_at_most_stops_at_its_limit_and_is_exact_below_it(store, stored):
+    alpha, bravo = stored["alpha"], stored["bravo"]
+
+    assert store.count_at_most(Search.for_tenant(alpha, "timeout"), limit=100) == 10
+    assert store.count_at_most(Search.for_tenant(alpha, "timeout"), limit=10) == 10
+    assert store.count_at_most(Search.for_tenant(alpha, "timeout"), limit=4) == 4
+    assert store.count_at_most(Search.for_tenant(alpha, "level:>=warn"), limit=1000) == 14
+    assert store.count_at_most(Search.for_tenant(alpha, since=NOW - timedelta(minutes=3), until=NOW), limit=50) == 3
+    # Another tenant's lines never count, however high the limit.
+    assert store.count_at_most(Search.for_tenant(bravo, "alpha"), limit=1000) == 0
+    assert store.count_at_most(Search.for_tenant(bravo), limit=1000) == 30
+
+
 def test_entry_and_its_context_from_the_same_app_and_host(store, stored):
     alpha = stored["alpha"]
     target = next(e for e in _all(store, Search.for_tenant(alpha)) if e["message"] == "alpha request 10 ok")

@@ -31,6 +31,7 @@ function routeFetch(logs: Route, me: () => Response = () => jsonResponse(ME)) {
     if (url.pathname === '/api/v1/apps') return jsonResponse({ results: [{ slug: 'web', name: 'Web' }] });
     if (url.pathname === '/api/v1/saved-searches') return jsonResponse([]);
     if (url.pathname === '/api/v1/logs/facets') return jsonResponse(FACETS);
+    if (url.pathname === '/api/v1/logs/count') return jsonResponse({ count: 10000, exact: false, bound: 10000 });
     if (url.pathname === '/api/v1/logs/histogram') {
       return jsonResponse({ interval: 60, since: '2026-11-29T00:00:00Z', until: '2026-11-29T01:00:00Z', buckets: [] });
     }
@@ -68,6 +69,19 @@ describe('App', () => {
     render(<App />);
     const link = await screen.findByText('Signed out — sign in');
     expect(link).toHaveAttribute('href', '/accounts/login/?next=/');
+  });
+
+  it('asks for the hit count after the first page, with the same search, and shows it', async () => {
+    window.history.replaceState(null, '', '/?q=timeout');
+    const fetchMock = routeFetch(() => jsonResponse({ results: [makeEntry({ message: 'a timeout' })], next_cursor: null }));
+    render(<App />);
+    expect(await screen.findByTestId('hit-count')).toHaveTextContent('more than 10,000 lines');
+    const paths = fetchMock.mock.calls.map((c) => new URL(String(c[0]), 'http://localhost'));
+    const list = paths.findIndex((u) => u.pathname === '/api/v1/logs');
+    const count = paths.findIndex((u) => u.pathname === '/api/v1/logs/count');
+    expect(list).toBeGreaterThanOrEqual(0);
+    expect(count).toBeGreaterThan(list);
+    expect(paths[count].searchParams.get('q')).toBe('timeout');
   });
 
   it('loads the session and logs, runs a query from the URL, and pages with "Load older"', async () => {

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { ApiError, errorMessage, getApps, getFacets, getHistogram, getMe, setApiTenant, FACET_FIELDS, type SearchParams } from './api';
+import { ApiError, errorMessage, getApps, getMe, setApiTenant, type SearchParams } from './api';
 import { defaultTailUrl, useLiveTail, type WebSocketFactory } from './live';
 import { useLogSearch } from './useLogSearch';
 import { useUrlState } from './urlState';
 import { useTheme } from './theme';
-import { useFetch } from './useFetch';
+import { MAX_EXTRA_FACETS, useOverview } from './useOverview';
+import { addAnyOf } from './facetQuery';
 import { addTerm } from './query';
 import { attributeKeysOf, attributeValuesOf, type SuggestContext } from './suggest';
 import { resolveRange, type TimeRange } from './timeRange';
@@ -19,6 +20,7 @@ import { LiveToggle } from './components/LiveToggle';
 import { LogList } from './components/LogList';
 import { Histogram } from './components/Histogram';
 import { FacetsPanel } from './components/FacetsPanel';
+import { HitCount } from './components/HitCount';
 import { SavedSearches } from './components/SavedSearches';
 import { ExportLinks } from './components/ExportLinks';
 import { AppsKeysPage } from './components/AppsKeysPage';
@@ -82,14 +84,18 @@ export default function App({ createSocket }: AppProps = {}) {
     if (onLogs) void search(params);
   }, [onLogs, params, search]);
 
-  const histogram = useFetch((signal) => getHistogram(params, { signal }), params, onLogs);
-  const facets = useFetch((signal) => getFacets(params, FACET_FIELDS, 10, { signal }), params, onLogs);
+  const overview = useOverview(params, url.range, onLogs, url.live);
+  const { histogram, facets, noteLive } = overview;
+  const onLive = useCallback((batch: Parameters<typeof addLive>[0]) => {
+    addLive(batch);
+    noteLive(batch.length);
+  }, [addLive, noteLive]);
 
   // The socket picks its tenant from ?tenant= (a person may belong to several).
   const tailUrl = url.tenant
     ? `${defaultTailUrl(window.location)}?tenant=${encodeURIComponent(url.tenant)}`
     : undefined;
-  const liveTail = useLiveTail(url.live && onLogs, url.q, addLive, createSocket, tailUrl);
+  const liveTail = useLiveTail(url.live && onLogs, url.q, onLive, createSocket, tailUrl);
 
   const runQuery = useCallback(
     (q: string) => {
@@ -215,15 +221,25 @@ export default function App({ createSocket }: AppProps = {}) {
             </div>
             <FilterPills query={url.q} onChange={runQuery} />
             {/* An invalid query is reported once, at the query bar; the panels stay quiet. */}
-            <Histogram data={queryError ? null : histogram.data} loading={histogram.loading} error={queryError ? null : histogram.error} onZoom={zoom} />
+            <Histogram
+              data={queryError ? null : histogram.data}
+              loading={histogram.loading}
+              error={queryError ? null : histogram.error}
+              onZoom={zoom}
+              summary={queryError ? null : <HitCount {...overview.count} />}
+            />
             <div className="explorer">
               <div className="sidebar">
                 <FacetsPanel
                   facets={facets.data?.facets ?? null}
                   loading={facets.loading}
                   error={queryError ? null : facets.error}
-                  fields={FACET_FIELDS}
+                  fields={overview.fields}
                   onPick={(field, value, negate) => runQuery(addTerm(url.q, field, value, negate))}
+                  onPickMany={(field, values, negate) => runQuery(addAnyOf(url.q, field, values, negate))}
+                  attributeKeys={suggestions.attributeKeys}
+                  onAddField={overview.extraFields.length < MAX_EXTRA_FACETS ? overview.addField : undefined}
+                  onRemoveField={overview.removeField}
                 />
                 <SavedSearches
                   query={url.q}

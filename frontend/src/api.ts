@@ -4,6 +4,7 @@ import type {
   App as AppInfo,
   AppsResponse,
   ContextResponse,
+  CountResponse,
   FacetsResponse,
   HistogramResponse,
   Level,
@@ -228,6 +229,11 @@ export function getFacets(
   const extra: Array<[string, string]> = fields.map((f) => ['field', f]);
   extra.push(['limit', String(limit)]);
   return requestJson<FacetsResponse>(`${API_BASE}/logs/facets${searchQuery(params, extra)}`, init);
+}
+
+/** How many lines the search matches, counted up to the server's bound. */
+export function getCount(params: SearchParams, init: RequestInit = {}): Promise<CountResponse> {
+  return requestJson<CountResponse>(`${API_BASE}/logs/count${searchQuery(params)}`, init);
 }
 
 export function getContext(id: string, before = 20, after = 20): Promise<ContextResponse> {

@@ -89,6 +89,13 @@ export interface FacetsResponse {
   facets: Record<string, FacetValue[]>;
 }
 
+/** GET /api/v1/logs/count: exact up to `bound`; past it `exact` is false and `count` is the bound. */
+export interface CountResponse {
+  count: number;
+  exact: boolean;
+  bound: number;
+}
+
 export interface ContextResponse {
   entry: LogEntry;
   before: LogEntry[];

@@ -34,6 +34,10 @@ class LogStore(Protocol):
     def count(self, search: Search) -> int:
         """The exact number of lines the search matches."""
 
+    def count_at_most(self, search: Search, *, limit: int) -> int:
+        """min(count(search), limit): stops reading after `limit` matching lines, so a search that
+        matches millions costs no more than reading `limit` of them."""
+
     def entry(self, *, tenant_id: int, event_id: UUID) -> dict | None:
         """The tenant's line with this event id, or None."""
 

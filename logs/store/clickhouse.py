@@ -215,6 +215,11 @@ class ClickHouseStore:
         p = Params()
         return int(self._rows(f"SELECT count() FROM {self.table} WHERE {self._where(search, p)}", p)[0][0])
 
+    def count_at_most(self, search: Search, *, limit: int) -> int:
+        p = Params()
+        return int(self._rows(f"SELECT count() FROM (SELECT 1 FROM {self.table} WHERE {self._where(search, p)} "
+                              f"LIMIT {int(limit)})", p)[0][0])
+
     def _row(self, tenant_id: int, event_id) -> tuple | None:
         p = Params()
         rows = self._rows(f"SELECT {SELECTED} FROM {self.table} WHERE tenant_id = {p(tenant_id, 'UInt32')} "

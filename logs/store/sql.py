@@ -44,6 +44,10 @@ class SqlStore:
     def count(self, search: Search) -> int:
         return search.queryset().count()
 
+    def count_at_most(self, search: Search, *, limit: int) -> int:
+        # A sliced queryset counts in a LIMITed subquery; no ordering, so no sort before the limit.
+        return search.queryset().order_by()[:limit].count()
+
     def _row(self, tenant_id: int, event_id: UUID):
         return tenant_entries(tenant_id).filter(event_id=event_id).first()
 

@@ -1,6 +1,6 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import { Histogram, chartData, stackBuckets, tickLabel } from './Histogram';
+import { Histogram, bucketRangeLabel, chartData, stackBuckets, tickLabel, yTicks } from './Histogram';
 import type { HistogramResponse } from '../types';
 
 const data: HistogramResponse = {
@@ -82,5 +82,45 @@ describe('Histogram', () => {
     render(<Histogram data={data} onZoom={() => {}} />);
     expect(screen.getByTestId('histogram')).not.toHaveClass('with-canvas');
     expect(screen.getByTestId('histogram').querySelector('svg')).toBeInTheDocument();
+  });
+
+  it('y-axis ticks are round counts up to a top at or above the tallest bar', () => {
+    expect(yTicks(7)).toEqual({ top: 10, ticks: [0, 5, 10] });
+    expect(yTicks(0)).toEqual({ top: 1, ticks: [0, 1] });
+    expect(yTicks(1234)).toEqual({ top: 1500, ticks: [0, 500, 1000, 1500] });
+  });
+
+  it('shows a y-axis and a legend of the levels present', () => {
+    render(<Histogram data={data} onZoom={() => {}} summary={<span>7 lines</span>} />);
+    expect(screen.getAllByTestId('legend-level').map((b) => b.dataset.level)).toEqual(['info', 'warn', 'error']);
+    expect(screen.getAllByTestId('histogram-y-tick').map((t) => t.textContent)).toEqual(['0', '5', '10']);
+    expect(screen.getByText('7 lines')).toBeInTheDocument();
+  });
+
+  it('a legend entry hides its level from the bars', () => {
+    render(<Histogram data={data} onZoom={() => {}} />);
+    fireEvent.click(screen.getAllByTestId('legend-level')[0]); // info
+    expect(screen.getAllByTestId('legend-level')[0]).toHaveAttribute('aria-pressed', 'false');
+    expect(screen.getAllByTestId('histogram-bar').map((b) => b.getAttribute('data-count'))).toEqual(['2', '1']);
+  });
+
+  it('hover (or the arrow keys) shows the bucket time range and its counts per level', () => {
+    render(<Histogram data={data} onZoom={() => {}} />);
+    const svg = screen.getByTestId('histogram').querySelector('svg')!;
+    svg.getBoundingClientRect = () => ({ left: 0, top: 0, width: 1000, height: 90, right: 1000, bottom: 90, x: 0, y: 0, toJSON() {} }) as DOMRect;
+    fireEvent.mouseMove(svg, { clientX: 150 }); // 01:30, in the 01:00 bucket
+    const tip = screen.getByTestId('histogram-tooltip');
+    expect(tip).toHaveTextContent('01:00:00 – 02:00:00');
+    expect(tip).toHaveTextContent(/error\s*2/);
+    expect(tip).toHaveTextContent(/info\s*5/);
+    expect(tip).toHaveTextContent(/total\s*7/);
+    fireEvent.mouseLeave(svg);
+    expect(screen.queryByTestId('histogram-tooltip')).toBeNull();
+    fireEvent.keyDown(svg, { key: 'ArrowLeft' });
+    expect(screen.getByTestId('histogram-tooltip')).toHaveTextContent(/warn\s*1/);
+  });
+
+  it('labels a bucket with its start and end', () => {
+    expect(bucketRangeLabel(Date.parse('2026-11-29T13:05:00Z'), 30)).toBe('13:05:00 – 13:05:30');
   });
 });

@@ -41,12 +41,31 @@ describe('LogList', () => {
     expect(screen.queryByTestId('load-older')).not.toBeInTheDocument();
   });
 
-  it('shows "Load older" when there is a cursor and calls onLoadOlder', async () => {
+  it('loads older rows by itself near the end, and keeps a "Load older" button', async () => {
     const user = userEvent.setup();
     const onLoadOlder = vi.fn();
     render(<LogList entries={[makeEntry()]} nextCursor="cur-2" onLoadOlder={onLoadOlder} />);
+    expect(onLoadOlder).toHaveBeenCalled();
+    const calls = onLoadOlder.mock.calls.length;
     await user.click(screen.getByTestId('load-older'));
-    expect(onLoadOlder).toHaveBeenCalledTimes(1);
+    expect(onLoadOlder).toHaveBeenCalledTimes(calls + 1);
+    expect(screen.queryByTestId('end-of-results')).not.toBeInTheDocument();
+  });
+
+  it('does not load by itself while a page is loading, says so, and marks the end', () => {
+    const onLoadOlder = vi.fn();
+    const { rerender } = render(<LogList entries={[makeEntry()]} nextCursor="cur-2" loadingOlder onLoadOlder={onLoadOlder} />);
+    expect(onLoadOlder).not.toHaveBeenCalled();
+    expect(screen.getByTestId('loading-older')).toHaveTextContent('Loading older…');
+    rerender(<LogList entries={[makeEntry(), makeEntry()]} nextCursor={null} onLoadOlder={onLoadOlder} />);
+    expect(screen.getByTestId('end-of-results')).toHaveTextContent('End of results: 2 entries.');
+  });
+
+  it('marks the query\'s words in messages', () => {
+    render(
+      <LogList entries={[makeEntry({ message: 'Upstream TIMEOUT after 30s' })]} nextCursor={null} highlight={/timeout/gi} onLoadOlder={() => {}} />,
+    );
+    expect(screen.getByTestId('log-message').querySelector('mark')).toHaveTextContent('TIMEOUT');
   });
 
   it('virtualises: 100,000 entries render only a window of rows, and expansion survives', async () => {

@@ -80,3 +80,30 @@ describe('LogList', () => {
     expect(screen.getByTestId('log-details')).toBeInTheDocument();
   });
 });
+
+describe('LogList keyboard', () => {
+  const entries = Array.from({ length: 50 }, (_, i) => makeEntry({ message: `row ${i}` }));
+  const focusedIndex = () => document.activeElement?.closest('li')?.getAttribute('data-index');
+
+  it('is one tab stop; arrows, j/k, Home and End move it; Enter opens the row', async () => {
+    const user = userEvent.setup();
+    render(<LogList entries={entries} nextCursor={null} onLoadOlder={() => {}} />);
+    const stops = () => screen.getAllByTestId('log-row').filter((r) => r.querySelector('button')?.tabIndex === 0);
+    expect(stops()).toHaveLength(1);
+    await user.tab();
+    expect(focusedIndex()).toBe('0');
+    await user.keyboard('{ArrowDown}');
+    expect(focusedIndex()).toBe('1');
+    await user.keyboard('jj');
+    expect(focusedIndex()).toBe('3');
+    await user.keyboard('k{ArrowUp}');
+    expect(focusedIndex()).toBe('1');
+    expect(stops()).toHaveLength(1);
+    await user.keyboard('{Enter}');
+    expect(screen.getByTestId('log-details')).toBeInTheDocument();
+    await user.keyboard('{End}');
+    expect(focusedIndex()).toBe('49');
+    await user.keyboard('{Home}');
+    expect(focusedIndex()).toBe('0');
+  });
+});

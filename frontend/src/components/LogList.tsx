@@ -114,12 +114,24 @@ function VirtualRows({
     });
   }, []);
 
+  // Both must keep their identity between renders: a new getItemKey makes the virtualizer recompute every
+  // row's offset (12 ms a frame at 100,000 rows), and so does each row measured at other than the estimate.
+  const getItemKey = useCallback((i: number) => entries[i].id, [entries]);
+  const [rowHeight, setRowHeight] = useState(ROW_HEIGHT);
+  const estimateSize = useCallback(() => rowHeight, [rowHeight]);
+  // The estimate follows a collapsed row's real height (27 px wide, two lines on a phone).
+  useLayoutEffect(() => {
+    const row = scrollRef.current?.querySelector<HTMLElement>('.log-row:not(.expanded)');
+    const height = row ? Math.round(row.getBoundingClientRect().height) : 0;
+    if (height > 0 && height !== rowHeight) setRowHeight(height);
+  });
+
   const virtualizer: Virtualizer<HTMLDivElement, HTMLLIElement> = useVirtualizer({
     count: entries.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize,
     overscan: 12,
-    getItemKey: (i) => entries[i].id,
+    getItemKey,
     observeElementRect: observeRectWithFallback,
     measureElement: measureWithFallback,
     rangeExtractor: useCallback(
@@ -135,6 +147,14 @@ function VirtualRows({
     ),
   });
 
+  // A new estimate applies to rows not measured yet only after measure().
+  const estimated = useRef(rowHeight);
+  useLayoutEffect(() => {
+    if (estimated.current === rowHeight) return;
+    estimated.current = rowHeight;
+    virtualizer.measure();
+  }, [rowHeight, virtualizer]);
+
   // Move focus to the active row once it is rendered where the virtualizer scrolled.
   useLayoutEffect(() => {
     if (!focusPending.current) return;
@@ -145,7 +165,7 @@ function VirtualRows({
 
   const onKeyDown = (e: KeyboardEvent<HTMLUListElement>) => {
     if (!isRowButton(e.target) || e.altKey || e.ctrlKey || e.metaKey) return;
-    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 0) / ROW_HEIGHT) - 1);
+    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 0) / rowHeight) - 1);
     const next = nextIndex(e.key, activeIndex, entries.length, page);
     if (next === null) return;
     e.preventDefault();
@@ -171,10 +191,10 @@ function VirtualRows({
     const added = entries.findIndex((e) => e.id === prev);
     if (added > 0) {
       let delta = 0;
-      for (let i = 0; i < added; i++) delta += expanded.has(entries[i].id) ? ROW_HEIGHT * 8 : ROW_HEIGHT;
+      for (let i = 0; i < added; i++) delta += expanded.has(entries[i].id) ? rowHeight * 8 : rowHeight;
       virtualizer.scrollToOffset(el.scrollTop + delta);
     }
-  }, [entries, live, expanded, virtualizer]);
+  }, [entries, live, expanded, virtualizer, rowHeight]);
 
   const items = virtualizer.getVirtualItems();
   const lastRendered = items.length ? items[items.length - 1].index : -1;

@@ -12,6 +12,7 @@ interval of k frame budgets drops k-1 frames). Prints the figures; writes nothin
 """
 
 import http.client
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -96,6 +97,19 @@ def wait_stored(db: Path, lines: int, timeout: float = 600) -> float:
     raise RuntimeError(f"only {stored} of {lines} lines stored after {timeout}s")
 
 
+def print_profile(profile: dict, top: int = 15) -> None:
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    gaps = dict(zip(profile["samples"], profile["timeDeltas"]))  # approximate: a sample's time to the next
+    self_us: dict[str, float] = {}
+    for sample, delta in zip(profile["samples"], profile["timeDeltas"]):
+        frame = nodes[sample]["callFrame"]
+        name = f"{frame['functionName'] or '(anonymous)'} {frame['url'].rsplit('/', 1)[-1]}:{frame['lineNumber']}"
+        self_us[name] = self_us.get(name, 0) + delta
+    del gaps
+    for name, us in sorted(self_us.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {us / 1000:8.1f} ms  {name}")
+
+
 def frame_figures(gaps: list[float]) -> dict:
     dropped = sum(max(round(g / FRAME_MS) - 1, 0) for g in gaps)
     return {"frames": len(gaps), "median ms": round(percentile(gaps, 50), 1), "p95 ms": round(percentile(gaps, 95), 1),
@@ -146,6 +160,12 @@ def browse(port: int, lines: int, seconds: float) -> dict:
 
         scroller.evaluate("e => { e.scrollTop = 0; }")
         page.evaluate(MEASURE, [500, SCROLL_PX_PER_FRAME])
+        if os.environ.get("BENCH_JS_PROFILE"):  # where the script time goes: top functions by self time
+            cdp.send("Profiler.enable")
+            cdp.send("Profiler.start")
+            page.evaluate(MEASURE, [2000, SCROLL_PX_PER_FRAME])
+            print_profile(cdp.send("Profiler.stop")["profile"])
+            scroller.evaluate("e => { e.scrollTop = 0; }")
         from_top = measured()
         scroller.evaluate("e => { e.scrollTop = e.scrollHeight / 2; }")
         middle = measured()

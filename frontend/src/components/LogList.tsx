@@ -49,12 +49,6 @@ const observeRectWithFallback: typeof observeElementRect = (instance, cb) =>
     cb(rect.height > 0 ? rect : { width: rect.width || 1000, height: FALLBACK_HEIGHT }),
   );
 
-/** A row that measures 0 (not laid out, or jsdom) keeps its estimated height. */
-const measureWithFallback: typeof measureElement = (element, entry, instance) => {
-  const size = measureElement(element, entry, instance);
-  return size > 0 ? size : ROW_HEIGHT;
-};
-
 /** The next row for a navigation key, or null for other keys. */
 function nextIndex(key: string, current: number, count: number, page: number): number | null {
   switch (key) {
@@ -119,12 +113,17 @@ function VirtualRows({
   const getItemKey = useCallback((i: number) => entries[i].id, [entries]);
   const [rowHeight, setRowHeight] = useState(ROW_HEIGHT);
   const estimateSize = useCallback(() => rowHeight, [rowHeight]);
-  // The estimate follows a collapsed row's real height (27 px wide, two lines on a phone).
-  useLayoutEffect(() => {
-    const row = scrollRef.current?.querySelector<HTMLElement>('.log-row:not(.expanded)');
-    const height = row ? Math.round(row.getBoundingClientRect().height) : 0;
-    if (height > 0 && height !== rowHeight) setRowHeight(height);
-  });
+  // The estimate follows a collapsed row's real height (fixed in CSS: one line wide, two on a phone).
+  const collapsedHeight = useRef(ROW_HEIGHT);
+  const measure = useCallback<typeof measureElement>((element, entry, instance) => {
+    const size = measureElement(element, entry, instance);
+    if (size <= 0) return instance.options.estimateSize(0); // not laid out (or jsdom)
+    if (!element.classList.contains('expanded') && size !== collapsedHeight.current) {
+      collapsedHeight.current = size;
+      setRowHeight(size);
+    }
+    return size;
+  }, []);
 
   const virtualizer: Virtualizer<HTMLDivElement, HTMLLIElement> = useVirtualizer({
     count: entries.length,
@@ -133,7 +132,7 @@ function VirtualRows({
     overscan: 12,
     getItemKey,
     observeElementRect: observeRectWithFallback,
-    measureElement: measureWithFallback,
+    measureElement: measure,
     rangeExtractor: useCallback(
       (range: Range) => {
         const indexes = defaultRangeExtractor(range);

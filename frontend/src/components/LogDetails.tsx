@@ -79,24 +79,20 @@ type ContextState =
 function ContextLine({ entry, centre, current = false }: { entry: LogEntry; centre: LogEntry; current?: boolean }) {
   return (
     <li className={`context-line${current ? ' current' : ''}`} data-testid="context-line" data-id={entry.id}>
-      <span className="context-meta">
-        <span className="log-time">{formatLocalTime(entry.time)}</span> <LevelBadge level={entry.level} />{' '}
-        <span className="context-service" data-testid="context-service" title="service">
-          {entry.service || '—'}
+      <span className="log-time">{formatLocalTime(entry.time)}</span> <LevelBadge level={entry.level} />{' '}
+      <span className="context-service" data-testid="context-service" title="service">
+        {entry.service || '—'}
+      </span>
+      {entry.app !== centre.app && (
+        <span className="context-source" title="app">
+          {entry.app}
         </span>
-        {entry.app !== centre.app && (
-          <span className="context-source" title="app">
-            {' '}
-            {entry.app}
-          </span>
-        )}
-        {entry.host !== centre.host && (
-          <span className="context-source" title="host">
-            {' '}
-            {entry.host || '—'}
-          </span>
-        )}
-      </span>{' '}
+      )}
+      {entry.host !== centre.host && (
+        <span className="context-source" title="host">
+          {entry.host || '—'}
+        </span>
+      )}{' '}
       <span className="context-message">{entry.message}</span>
     </li>
   );

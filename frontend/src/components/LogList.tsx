@@ -114,6 +114,8 @@ function VirtualRows({
   const [rowHeight, setRowHeight] = useState(ROW_HEIGHT);
   const estimateSize = useCallback(() => rowHeight, [rowHeight]);
   // The estimate follows a collapsed row's real height (fixed in CSS: one line wide, two on a phone).
+  // No virtualizer.measure() when it changes: that would forget the heights of open rows; rows measured
+  // at the new height make the virtualizer recompute the offsets below them with the new estimate.
   const collapsedHeight = useRef(ROW_HEIGHT);
   const measure = useCallback<typeof measureElement>((element, entry, instance) => {
     const size = measureElement(element, entry, instance);
@@ -145,14 +147,6 @@ function VirtualRows({
       [activeIndex],
     ),
   });
-
-  // A new estimate applies to rows not measured yet only after measure().
-  const estimated = useRef(rowHeight);
-  useLayoutEffect(() => {
-    if (estimated.current === rowHeight) return;
-    estimated.current = rowHeight;
-    virtualizer.measure();
-  }, [rowHeight, virtualizer]);
 
   // Move focus to the active row once it is rendered where the virtualizer scrolled.
   useLayoutEffect(() => {

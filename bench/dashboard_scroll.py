@@ -8,7 +8,9 @@ signs in with Debian's Chromium driven by Playwright, scrolls the list to the bo
 line is loaded (older pages load by themselves as the reader nears the bottom: 500 a page, so
 200 requests), then scrolls through the loaded list for S seconds (default 5) at a steady speed
 and reports the requestAnimationFrame intervals: median, p95, p99, max and dropped frames (an
-interval of k frame budgets drops k-1 frames). Prints the figures; writes nothing.
+interval of k frame budgets drops k-1 frames), with Chrome's main-thread counters per frame.
+Prints the figures; writes nothing. BENCH_JS_PROFILE=1 also prints the top functions by self time
+over 2 s of scrolling.
 """
 
 import http.client
@@ -99,13 +101,11 @@ def wait_stored(db: Path, lines: int, timeout: float = 600) -> float:
 
 def print_profile(profile: dict, top: int = 15) -> None:
     nodes = {n["id"]: n for n in profile["nodes"]}
-    gaps = dict(zip(profile["samples"], profile["timeDeltas"]))  # approximate: a sample's time to the next
-    self_us: dict[str, float] = {}
+    self_us: dict[str, float] = {}  # a sample's time delta counted as its function's self time (approximate)
     for sample, delta in zip(profile["samples"], profile["timeDeltas"]):
         frame = nodes[sample]["callFrame"]
         name = f"{frame['functionName'] or '(anonymous)'} {frame['url'].rsplit('/', 1)[-1]}:{frame['lineNumber']}"
         self_us[name] = self_us.get(name, 0) + delta
-    del gaps
     for name, us in sorted(self_us.items(), key=lambda kv: -kv[1])[:top]:
         print(f"  {us / 1000:8.1f} ms  {name}")
 

@@ -76,7 +76,17 @@ type ContextState =
  * One line of the context. The context spans the app and host's lines, so each says its service
  * (and its app or host when they differ from the centre line's); messages keep their newlines.
  */
-function ContextLine({ entry, centre, current = false }: { entry: LogEntry; centre: LogEntry; current?: boolean }) {
+function ContextLine({
+  entry,
+  centre,
+  current = false,
+  highlight,
+}: {
+  entry: LogEntry;
+  centre: LogEntry;
+  current?: boolean;
+  highlight: RegExp | null;
+}) {
   return (
     <li className={`context-line${current ? ' current' : ''}`} data-testid="context-line" data-id={entry.id}>
       <span className="log-time">{formatLocalTime(entry.time)}</span> <LevelBadge level={entry.level} />{' '}
@@ -93,13 +103,23 @@ function ContextLine({ entry, centre, current = false }: { entry: LogEntry; cent
           {entry.host || '—'}
         </span>
       )}{' '}
-      <span className="context-message">{entry.message}</span>
+      <span className="context-message">
+        <Highlighted text={entry.message} regex={highlight} />
+      </span>
     </li>
   );
 }
 
 /** "Show context": the lines just before and after this one from the same app. */
-function EntryContext({ id, fetchContext }: { id: string; fetchContext: typeof getContext }) {
+function EntryContext({
+  id,
+  fetchContext,
+  highlight,
+}: {
+  id: string;
+  fetchContext: typeof getContext;
+  highlight: RegExp | null;
+}) {
   const [state, setState] = useState<ContextState>({ kind: 'idle' });
   const load = () => {
     setState({ kind: 'loading' });
@@ -126,11 +146,11 @@ function EntryContext({ id, fetchContext }: { id: string; fetchContext: typeof g
   return (
     <ol className="context-lines" data-testid="context-lines">
       {before.map((e) => (
-        <ContextLine key={e.id} entry={e} centre={entry} />
+        <ContextLine key={e.id} entry={e} centre={entry} highlight={highlight} />
       ))}
-      <ContextLine entry={entry} centre={entry} current />
+      <ContextLine entry={entry} centre={entry} highlight={highlight} current />
       {after.map((e) => (
-        <ContextLine key={e.id} entry={e} centre={entry} />
+        <ContextLine key={e.id} entry={e} centre={entry} highlight={highlight} />
       ))}
     </ol>
   );
@@ -204,7 +224,7 @@ export function LogDetails({ entry, fetchContext = getContext, highlight = null,
         </pre>
       </div>
       <div className="log-detail-block">
-        <EntryContext id={entry.id} fetchContext={fetchContext} />
+        <EntryContext id={entry.id} fetchContext={fetchContext} highlight={highlight} />
       </div>
     </div>
   );

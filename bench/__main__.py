@@ -7,6 +7,7 @@
     .venv/bin/python -m bench hostile                        # 16 gzip bodies of 45 KB → 45 MB at once
     .venv/bin/python -m bench clickhouse [--rows N]          # the ClickHouse store on chDB (no services)
     .venv/bin/python -m bench stores [--rows N] [--quick]    # TimescaleDB and ClickHouse, same lines, one report
+    .venv/bin/python -m bench dashboard-scroll [--lines N] [--seconds S]  # the explorer's frame times at 100k rows
 
 Starts PostgreSQL, Kafka and Redis through scripts/ when they are not running (and stops
 what it started), runs each stage in its own process (each stage has its own Django set-up),
@@ -292,7 +293,7 @@ def print_report(report: dict) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("all", *STAGES, "_stage"))
+    parser.add_argument("what", choices=("all", *STAGES, "dashboard-scroll", "_stage"))
     parser.add_argument("stage", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="a few-minute smoke run instead of the full one")
     parser.add_argument("--rate", type=int, help="e2e/soak: offered lines/s (default 30,000; --quick 5,000)")
@@ -309,6 +310,11 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.what == "_stage":
         run_stage(args)
+        return
+    if args.what == "dashboard-scroll":  # a browser measurement: printed, not part of the JSON reports
+        from bench.dashboard_scroll import main as dashboard_scroll
+
+        dashboard_scroll(args)
         return
 
     from bench.machine import describe

@@ -84,7 +84,7 @@ describe('App', () => {
     expect(paths[count].searchParams.get('q')).toBe('timeout');
   });
 
-  it('loads the session and logs, runs a query from the URL, and pages with "Load older"', async () => {
+  it('loads the session and logs, runs a query from the URL, and loads older pages by itself', async () => {
     const user = userEvent.setup();
     const page1 = [makeEntry({ message: 'newest' }), makeEntry({ message: 'middle' })];
     const page2 = [makeEntry({ message: 'oldest' })];
@@ -97,24 +97,26 @@ describe('App', () => {
     expect(await screen.findByTestId('tenant-name')).toHaveTextContent('Demo');
     expect(screen.getByTestId('username')).toHaveTextContent('admin');
     expect(screen.getByTestId('admin-link')).toHaveAttribute('href', '/admin/');
-    await waitFor(() => expect(messages()).toEqual(['newest', 'middle']));
+    // Two rows do not fill the list, so the older page follows without a click.
+    await waitFor(() => expect(messages()).toEqual(['newest', 'middle', 'oldest']));
     // default range: last 24h, relative (no until)
     const first = logUrls(fetchMock)[0];
     expect(first.searchParams.get('until')).toBeNull();
     const sinceMs = Date.parse(first.searchParams.get('since') ?? '');
     expect(Math.abs(Date.now() - 86_400_000 - sinceMs)).toBeLessThan(60_000);
+    expect(logUrls(fetchMock)[1].searchParams.get('cursor')).toBe('c2');
+    expect(logUrls(fetchMock)[1].searchParams.get('limit')).toBe('500');
+    expect(screen.getByTestId('end-of-results')).toHaveTextContent('3 entries');
+    expect(screen.queryByTestId('load-older')).not.toBeInTheDocument();
 
     await user.type(screen.getByTestId('filter-text'), 'level:>=warn{Enter}');
-    await waitFor(() => expect(logUrls(fetchMock)).toHaveLength(2));
-    expect(logUrls(fetchMock)[1].searchParams.get('q')).toBe('level:>=warn');
+    await waitFor(() => expect(logUrls(fetchMock)).toHaveLength(4));
+    expect(logUrls(fetchMock)[2].searchParams.get('q')).toBe('level:>=warn');
     expect(window.location.search).toBe('?q=level%3A%3E%3Dwarn');
-
-    await user.click(await screen.findByTestId('load-older'));
-    await waitFor(() => expect(messages()).toEqual(['newest', 'middle', 'oldest']));
-    const older = logUrls(fetchMock)[2];
+    const older = logUrls(fetchMock)[3];
     expect(older.searchParams.get('cursor')).toBe('c2');
     expect(older.searchParams.get('q')).toBe('level:>=warn');
-    expect(screen.queryByTestId('load-older')).not.toBeInTheDocument();
+    await waitFor(() => expect(messages()).toEqual(['newest', 'middle', 'oldest']));
   });
 
   it('autocompletes apps from /api/v1/apps, hosts from the facets and attribute keys from the entries', async () => {

@@ -17,7 +17,8 @@ import { TimeZoneToggle } from './components/TimeZoneToggle';
 import { FilterPills } from './components/FilterPills';
 import { TimeZoneProvider, storeZoneMode, storedZoneMode, zoneState, type ZoneMode } from './timeZone';
 import { LiveToggle } from './components/LiveToggle';
-import { LogList } from './components/LogList';
+import { LogList, RESULTS_ID } from './components/LogList';
+import { highlightRegex } from './highlight';
 import { Histogram } from './components/Histogram';
 import { FacetsPanel } from './components/FacetsPanel';
 import { HitCount } from './components/HitCount';
@@ -145,6 +146,12 @@ export default function App({ createSocket }: AppProps = {}) {
     return { apps, values, attributeKeys: attributeKeysOf(sample) };
   }, [appSlugs, facetData, state.entries]);
 
+  const highlight = useMemo(() => highlightRegex(url.q), [url.q]);
+  const filterBy = useCallback(
+    (field: string, value: string, negate: boolean) => runQuery(addTerm(url.q, field, value, negate)),
+    [runQuery, url.q],
+  );
+
   const queryError =
     state.error && state.errorPosition !== null
       ? { message: state.error, position: state.errorPosition, expected: state.errorExpected }
@@ -153,6 +160,19 @@ export default function App({ createSocket }: AppProps = {}) {
   return (
     <TimeZoneProvider value={timeZone}>
     <div className="app">
+      {onLogs && (
+        <a
+          href={`#${RESULTS_ID}`}
+          className="skip-link"
+          data-testid="skip-link"
+          onClick={(e) => {
+            e.preventDefault(); // focus, without a #fragment in the URL
+            document.getElementById(RESULTS_ID)?.focus();
+          }}
+        >
+          Skip to results
+        </a>
+      )}
       <Header
         me={me}
         theme={theme}
@@ -264,7 +284,9 @@ export default function App({ createSocket }: AppProps = {}) {
                 filtered={url.q !== ''}
                 trimmed={state.trimmed}
                 live={url.live}
-                onLoadOlder={() => void loadOlder()}
+                onLoadOlder={loadOlder}
+                highlight={highlight}
+                onFilter={filterBy}
               />
               )}
             </div>

@@ -27,3 +27,14 @@ describe('appendOlder', () => {
     expect(appendOlder([a], [a, b])).toEqual([a, b]);
   });
 });
+
+describe('appendOlder at scale', () => {
+  it('dedupes against the oldest rows only, and keeps the list when nothing is new', () => {
+    const current = Array.from({ length: 10_000 }, () => makeEntry());
+    const page = [current[current.length - 1], makeEntry({ message: 'older' })];
+    const next = appendOlder(current, page);
+    expect(next).toHaveLength(10_001);
+    expect(next[10_000].message).toBe('older');
+    expect(appendOlder(current, [current[current.length - 2]])).toBe(current);
+  });
+});

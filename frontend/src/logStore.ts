@@ -33,9 +33,14 @@ export function prependLive(current: LogEntry[], batch: LogEntry[], max: number 
   return { entries: merged, trimmed: false };
 }
 
-/** Adds an older page (newest first) under the list, skipping ids already shown. */
+/**
+ * Adds an older page (newest first) under the list, skipping ids already shown. A page can only
+ * overlap the oldest rows (cursor paging), so only those are checked: at 100,000 rows
+ * a set of every id per page would cost more than the page.
+ */
 export function appendOlder(current: LogEntry[], page: LogEntry[]): LogEntry[] {
-  const seen = new Set(current.map((e) => e.id));
+  const seen = new Set<string>();
+  for (let i = Math.max(0, current.length - DEDUPE_WINDOW - page.length); i < current.length; i++) seen.add(current[i].id);
   const older = page.filter((e) => !seen.has(e.id));
   return older.length ? current.concat(older) : current;
 }

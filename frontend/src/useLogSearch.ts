@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, errorMessage, getLogs, type SearchParams } from './api';
-import { appendOlder, prependLive } from './logStore';
+import { MAX_ROWS, appendOlder, prependLive } from './logStore';
 import type { LogEntry } from './types';
 
+/** The first page: small, so results show fast. */
 export const PAGE_SIZE = 100;
+/** Pages loaded while scrolling: 100,000 rows in 200 requests (the server allows up to 1000). */
+export const OLDER_PAGE_SIZE = 500;
 
 export interface LogSearchState {
   entries: LogEntry[];
@@ -40,6 +43,7 @@ export function useLogSearch(onUnauthorized: () => void) {
   const abortRef = useRef<AbortController | null>(null);
   const liveDuringSearch = useRef<LogEntry[]>([]);
   const loadingRef = useRef(false);
+  const olderInFlight = useRef(false);
   const unauthorizedRef = useRef(onUnauthorized);
   unauthorizedRef.current = onUnauthorized;
 
@@ -66,6 +70,7 @@ export function useLogSearch(onUnauthorized: () => void) {
       abortRef.current = controller;
       liveDuringSearch.current = [];
       loadingRef.current = true;
+      olderInFlight.current = false;
       setState((s) => ({ ...s, loading: true, loadingOlder: false, error: null, errorPosition: null, errorExpected: null }));
       try {
         const page = await getLogs(
@@ -94,32 +99,45 @@ export function useLogSearch(onUnauthorized: () => void) {
     [fail],
   );
 
+  // Read through a ref so that loadOlder stays one function (the list calls it from an effect while scrolling).
+  const stateRef = useRef(state);
+  stateRef.current = state;
+
   const loadOlder = useCallback(async () => {
     const filters = filtersRef.current;
-    const cursor = state.nextCursor;
-    if (!filters || !cursor || state.loadingOlder || state.loading) return;
+    const { nextCursor: cursor, loading } = stateRef.current;
+    if (!filters || !cursor || olderInFlight.current || loading) return;
     const seq = seqRef.current;
+    olderInFlight.current = true;
     setState((s) => ({ ...s, loadingOlder: true, error: null }));
     try {
       const page = await getLogs({
         q: filters.q,
         since: filters.since,
         until: filters.until,
-        limit: PAGE_SIZE,
+        limit: OLDER_PAGE_SIZE,
         cursor,
       });
       if (seq !== seqRef.current) return;
-      setState((s) => ({
-        ...s,
-        entries: appendOlder(s.entries, page.results),
-        nextCursor: page.next_cursor,
-        loadingOlder: false,
-      }));
+      setState((s) => {
+        const entries = appendOlder(s.entries, page.results);
+        // At the cap, stop paging: the list says only the newest MAX_ROWS are shown.
+        const capped = entries.length >= MAX_ROWS;
+        return {
+          ...s,
+          entries: capped ? entries.slice(0, MAX_ROWS) : entries,
+          nextCursor: capped ? null : page.next_cursor,
+          trimmed: s.trimmed || (capped && (page.next_cursor !== null || entries.length > MAX_ROWS)),
+          loadingOlder: false,
+        };
+      });
     } catch (e) {
       if (seq !== seqRef.current) return;
       fail(e, { loadingOlder: false });
+    } finally {
+      if (seq === seqRef.current) olderInFlight.current = false;
     }
-  }, [state.nextCursor, state.loadingOlder, state.loading, fail]);
+  }, [fail]);
 
   /** New live entries, oldest first. */
   const addLive = useCallback((batch: LogEntry[]) => {

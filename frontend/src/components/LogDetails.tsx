@@ -3,6 +3,8 @@ import type { ContextResponse, LogEntry } from '../types';
 import { ZonedTime } from '../timeZone';
 import { errorMessage, getContext } from '../api';
 import { LevelBadge } from './LevelBadge';
+import { Highlighted } from './Highlighted';
+import { FilterButtons, flattenAttributes, type OnFilter } from './FilterButtons';
 
 const FIELDS: Array<[keyof LogEntry, string]> = [
   ['id', 'id'],
@@ -15,6 +17,9 @@ const FIELDS: Array<[keyof LogEntry, string]> = [
   ['trace_id', 'trace id'],
   ['span_id', 'span id'],
 ];
+
+/** Fields the query language can filter on (`field:value`); ids and times cannot be. */
+const FILTERABLE = new Set<keyof LogEntry>(['app', 'level', 'service', 'host', 'trace_id', 'span_id']);
 
 function fieldText(entry: LogEntry, key: keyof LogEntry): ReactNode {
   const value = entry[key];
@@ -67,17 +72,54 @@ type ContextState =
   | { kind: 'error'; message: string }
   | { kind: 'ready'; data: ContextResponse };
 
-function ContextLine({ entry, current = false }: { entry: LogEntry; current?: boolean }) {
+/**
+ * One line of the context. The context spans the app and host's lines, so each says its service
+ * (and its app or host when they differ from the centre line's); messages keep their newlines.
+ */
+function ContextLine({
+  entry,
+  centre,
+  current = false,
+  highlight,
+}: {
+  entry: LogEntry;
+  centre: LogEntry;
+  current?: boolean;
+  highlight: RegExp | null;
+}) {
   return (
     <li className={`context-line${current ? ' current' : ''}`} data-testid="context-line" data-id={entry.id}>
       <span className="log-time"><ZonedTime iso={entry.time} /></span> <LevelBadge level={entry.level} />{' '}
-      <span className="log-app">{entry.app}</span> <span className="context-message">{entry.message}</span>
+      <span className="context-service" data-testid="context-service" title="service">
+        {entry.service || '—'}
+      </span>
+      {entry.app !== centre.app && (
+        <span className="context-source" title="app">
+          {entry.app}
+        </span>
+      )}
+      {entry.host !== centre.host && (
+        <span className="context-source" title="host">
+          {entry.host || '—'}
+        </span>
+      )}{' '}
+      <span className="context-message">
+        <Highlighted text={entry.message} regex={highlight} />
+      </span>
     </li>
   );
 }
 
 /** "Show context": the lines just before and after this one from the same app. */
-function EntryContext({ id, fetchContext }: { id: string; fetchContext: typeof getContext }) {
+function EntryContext({
+  id,
+  fetchContext,
+  highlight,
+}: {
+  id: string;
+  fetchContext: typeof getContext;
+  highlight: RegExp | null;
+}) {
   const [state, setState] = useState<ContextState>({ kind: 'idle' });
   const load = () => {
     setState({ kind: 'loading' });
@@ -104,18 +146,28 @@ function EntryContext({ id, fetchContext }: { id: string; fetchContext: typeof g
   return (
     <ol className="context-lines" data-testid="context-lines">
       {before.map((e) => (
-        <ContextLine key={e.id} entry={e} />
+        <ContextLine key={e.id} entry={e} centre={entry} highlight={highlight} />
       ))}
-      <ContextLine entry={entry} current />
+      <ContextLine entry={entry} centre={entry} highlight={highlight} current />
       {after.map((e) => (
-        <ContextLine key={e.id} entry={e} />
+        <ContextLine key={e.id} entry={e} centre={entry} highlight={highlight} />
       ))}
     </ol>
   );
 }
 
+export interface LogDetailsProps {
+  entry: LogEntry;
+  fetchContext?: typeof getContext;
+  /** Marks the query's matches in the message. */
+  highlight?: RegExp | null;
+  /** + / − beside each filterable field and attribute: adds `field:value` or `-field:value` to the query. */
+  onFilter?: OnFilter;
+}
+
 /** All fields of one entry plus its attributes as pretty-printed JSON. */
-export function LogDetails({ entry, fetchContext = getContext }: { entry: LogEntry; fetchContext?: typeof getContext }) {
+export function LogDetails({ entry, fetchContext = getContext, highlight = null, onFilter }: LogDetailsProps) {
+  const attributes = onFilter ? flattenAttributes(entry.attributes) : [];
   return (
     <div className="log-details" data-testid="log-details">
       <div className="log-detail-actions">
@@ -134,6 +186,9 @@ export function LogDetails({ entry, fetchContext = getContext }: { entry: LogEnt
                   <CopyButton text={fieldValue(entry, key)} testId="copy-field" title={`Copy ${label}`} />
                 </>
               )}
+              {onFilter && FILTERABLE.has(key) && fieldValue(entry, key) !== '' && (
+                <FilterButtons field={key} value={fieldValue(entry, key)} onFilter={onFilter} />
+              )}
             </dd>
           </div>
         ))}
@@ -143,7 +198,7 @@ export function LogDetails({ entry, fetchContext = getContext }: { entry: LogEnt
           message <CopyButton text={entry.message} testId="copy-field" title="Copy message" />
         </div>
         <pre className="log-message-full" data-testid="log-message-full">
-          {entry.message}
+          <Highlighted text={entry.message} regex={highlight} />
         </pre>
       </div>
       <div className="log-detail-block">
@@ -151,12 +206,25 @@ export function LogDetails({ entry, fetchContext = getContext }: { entry: LogEnt
           attributes{' '}
           <CopyButton text={JSON.stringify(entry.attributes ?? {}, null, 2)} testId="copy-attributes" title="Copy attributes as JSON" />
         </div>
+        {attributes.length > 0 && (
+          <dl className="log-fields attribute-fields" data-testid="attribute-fields">
+            {attributes.map(([path, value]) => (
+              <div className="log-field" key={path} data-field={path}>
+                <dt title={path}>{path.slice('attributes.'.length)}</dt>
+                <dd>
+                  <span className="log-field-value">{value}</span>{' '}
+                  <FilterButtons field={path} value={value} onFilter={onFilter!} />
+                </dd>
+              </div>
+            ))}
+          </dl>
+        )}
         <pre className="log-attributes" data-testid="log-attributes">
           {JSON.stringify(entry.attributes ?? {}, null, 2)}
         </pre>
       </div>
       <div className="log-detail-block">
-        <EntryContext id={entry.id} fetchContext={fetchContext} />
+        <EntryContext id={entry.id} fetchContext={fetchContext} highlight={highlight} />
       </div>
     </div>
   );

@@ -41,12 +41,31 @@ describe('LogList', () => {
     expect(screen.queryByTestId('load-older')).not.toBeInTheDocument();
   });
 
-  it('shows "Load older" when there is a cursor and calls onLoadOlder', async () => {
+  it('loads older rows by itself near the end, and keeps a "Load older" button', async () => {
     const user = userEvent.setup();
     const onLoadOlder = vi.fn();
     render(<LogList entries={[makeEntry()]} nextCursor="cur-2" onLoadOlder={onLoadOlder} />);
+    expect(onLoadOlder).toHaveBeenCalled();
+    const calls = onLoadOlder.mock.calls.length;
     await user.click(screen.getByTestId('load-older'));
-    expect(onLoadOlder).toHaveBeenCalledTimes(1);
+    expect(onLoadOlder).toHaveBeenCalledTimes(calls + 1);
+    expect(screen.queryByTestId('end-of-results')).not.toBeInTheDocument();
+  });
+
+  it('does not load by itself while a page is loading, says so, and marks the end', () => {
+    const onLoadOlder = vi.fn();
+    const { rerender } = render(<LogList entries={[makeEntry()]} nextCursor="cur-2" loadingOlder onLoadOlder={onLoadOlder} />);
+    expect(onLoadOlder).not.toHaveBeenCalled();
+    expect(screen.getByTestId('loading-older')).toHaveTextContent('Loading older…');
+    rerender(<LogList entries={[makeEntry(), makeEntry()]} nextCursor={null} onLoadOlder={onLoadOlder} />);
+    expect(screen.getByTestId('end-of-results')).toHaveTextContent('End of results: 2 entries.');
+  });
+
+  it('marks the query\'s words in messages', () => {
+    render(
+      <LogList entries={[makeEntry({ message: 'Upstream TIMEOUT after 30s' })]} nextCursor={null} highlight={/timeout/gi} onLoadOlder={() => {}} />,
+    );
+    expect(screen.getByTestId('log-message').querySelector('mark')).toHaveTextContent('TIMEOUT');
   });
 
   it('virtualises: 100,000 entries render only a window of rows, and expansion survives', async () => {
@@ -59,5 +78,32 @@ describe('LogList', () => {
     expect(rows[0]).toHaveAttribute('data-id', entries[0].id);
     await user.click(rows[1].querySelector('button')!);
     expect(screen.getByTestId('log-details')).toBeInTheDocument();
+  });
+});
+
+describe('LogList keyboard', () => {
+  const entries = Array.from({ length: 50 }, (_, i) => makeEntry({ message: `row ${i}` }));
+  const focusedIndex = () => document.activeElement?.closest('li')?.getAttribute('data-index');
+
+  it('is one tab stop; arrows, j/k, Home and End move it; Enter opens the row', async () => {
+    const user = userEvent.setup();
+    render(<LogList entries={entries} nextCursor={null} onLoadOlder={() => {}} />);
+    const stops = () => screen.getAllByTestId('log-row').filter((r) => r.querySelector('button')?.tabIndex === 0);
+    expect(stops()).toHaveLength(1);
+    await user.tab();
+    expect(focusedIndex()).toBe('0');
+    await user.keyboard('{ArrowDown}');
+    expect(focusedIndex()).toBe('1');
+    await user.keyboard('jj');
+    expect(focusedIndex()).toBe('3');
+    await user.keyboard('k{ArrowUp}');
+    expect(focusedIndex()).toBe('1');
+    expect(stops()).toHaveLength(1);
+    await user.keyboard('{Enter}');
+    expect(screen.getByTestId('log-details')).toBeInTheDocument();
+    await user.keyboard('{End}');
+    expect(focusedIndex()).toBe('49');
+    await user.keyboard('{Home}');
+    expect(focusedIndex()).toBe('0');
   });
 });

@@ -72,6 +72,10 @@ export function WidgetCard({ uid, widget, range, live, tenant, createSocket, con
       data-testid="widget"
       data-widget-id={widget.id}
       data-kind={widget.kind}
+      data-x={widget.x}
+      data-y={widget.y}
+      data-w={widget.w}
+      data-h={widget.h}
       aria-busy={state.loading}
     >
       <header className="widget-head">

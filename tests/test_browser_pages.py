@@ -54,6 +54,13 @@ def _cells(page) -> dict[str, tuple[int, int, int, int]]:
             for i in range(widgets.count())}
 
 
+def _settled_box(page, locator) -> dict:
+    """The element's box once it stopped moving (the grid animates widgets into their places)."""
+    boxes = [locator.bounding_box()]
+    until(page, lambda: boxes.append(locator.bounding_box()) or boxes[-1] == boxes[-2], "the element to settle")
+    return boxes[-1]
+
+
 def _drag(page, start: dict, dx: float, dy: float) -> None:
     x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
     page.mouse.move(x, y)
@@ -73,11 +80,12 @@ def test_dashboard_widgets_are_dragged_and_resized_and_the_layout_persists(acme_
     page.wait_for_selector("[data-testid=widget-resize-handle]")
     # Resize: the number's corner two columns to the right; the table it now covers moves down.
     handle = page.locator(".grid-cell:has([data-kind=single_number]) [data-testid=widget-resize-handle]")
-    _drag(page, handle.bounding_box(), 2 * column, 0)
+    _drag(page, _settled_box(page, handle), 2 * column, 0)
     until(page, lambda: _cells(page)["single_number"][2] == 6, "the number to be 6 columns wide")
     # Move: the chart by its header to the top; the others make room under it.
     title = page.locator("[data-kind=timeseries] .widget-title")
-    _drag(page, title.bounding_box(), 0, grid["y"] - title.bounding_box()["y"] - 20)
+    start = _settled_box(page, title)
+    _drag(page, start, 0, grid["y"] - start["y"] - 20)
     until(page, lambda: _cells(page)["timeseries"][1] == 0, "the chart to be at the top")
     edited = _cells(page)
     assert edited["single_number"][2] == 6 and edited["single_number"][1] >= 4, edited

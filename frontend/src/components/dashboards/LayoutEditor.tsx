@@ -1,10 +1,12 @@
 import type { ReactNode, Ref, RefObject } from 'react';
 import ReactGridLayout, { useContainerWidth, verticalCompactor, type Layout, type ResizeHandleAxis } from 'react-grid-layout';
-import { GRID_COLUMNS, fromGridLayout, toGridLayout, type Placed } from './layout';
+import { GRID_COLUMNS, cellStyle, fromGridLayout, toGridLayout, type Placed } from './layout';
 
 /** The same row height and gap as the view's CSS grid (.dashboard-grid), so editing does not reflow the page. */
 export const ROW_HEIGHT = 56;
 export const GAP = 10;
+/** Below this width the dashboard shows its widgets stacked (styles.css), and so does the editor. */
+const NARROW = 760;
 
 function sameCells(a: readonly Placed[], b: readonly Placed[]): boolean {
   return a.length === b.length && a.every((c, i) => c.id === b[i].id && c.x === b[i].x && c.y === b[i].y && c.w === b[i].w && c.h === b[i].h);
@@ -32,7 +34,8 @@ export interface LayoutEditorProps {
 
 /** The dashboard grid while its layout is edited: drag a widget by its header, resize it by its corner. */
 export function LayoutEditor({ cells, onChange, children }: LayoutEditorProps) {
-  const { width, containerRef, mounted } = useContainerWidth();
+  // Measured before the first render: a first render at a guessed width would slide every widget into place.
+  const { width, containerRef, mounted } = useContainerWidth({ measureBeforeMount: true });
   const changed = (layout: Layout) => {
     const next = fromGridLayout(layout);
     // react-grid-layout reports its layout after every render too; only a real change is a new draft.
@@ -40,7 +43,18 @@ export function LayoutEditor({ cells, onChange, children }: LayoutEditorProps) {
   };
   return (
     <div ref={containerRef as RefObject<HTMLDivElement>} className="dashboard-grid-editor" data-testid="dashboard-grid" data-editing="true">
-      {mounted && (
+      {mounted && width < NARROW && (
+        // Twelve columns do not fit a phone: the widgets stay stacked as when viewing, and the arrows and
+        // sizes in each header edit the layout the wide screen shows.
+        <div className="dashboard-grid">
+          {cells.map((cell) => (
+            <div key={String(cell.id)} className="grid-cell" style={cellStyle(cell)}>
+              {children(cell)}
+            </div>
+          ))}
+        </div>
+      )}
+      {mounted && width >= NARROW && (
         <ReactGridLayout
           width={width}
           layout={toGridLayout(cells)}

@@ -1,4 +1,4 @@
-import type { ReactNode, Ref, RefObject } from 'react';
+import { useMemo, type ReactNode, type Ref, type RefObject } from 'react';
 import ReactGridLayout, { useContainerWidth, verticalCompactor, type Layout, type ResizeHandleAxis } from 'react-grid-layout';
 import { GRID_COLUMNS, cellStyle, fromGridLayout, toGridLayout, type Placed } from './layout';
 
@@ -36,8 +36,10 @@ export interface LayoutEditorProps {
 export function LayoutEditor({ cells, onChange, children }: LayoutEditorProps) {
   // Measured before the first render: a first render at a guessed width would slide every widget into place.
   const { width, containerRef, mounted } = useContainerWidth({ measureBeforeMount: true });
-  const changed = (layout: Layout) => {
-    const next = fromGridLayout(layout);
+  // A stable layout object: react-grid-layout re-syncs its state whenever this prop changes identity.
+  const layout = useMemo(() => toGridLayout(cells), [cells]);
+  const changed = (reported: Layout) => {
+    const next = fromGridLayout(reported);
     // react-grid-layout reports its layout after every render too; only a real change is a new draft.
     if (!sameCells(next, cells)) onChange(next);
   };
@@ -57,7 +59,7 @@ export function LayoutEditor({ cells, onChange, children }: LayoutEditorProps) {
       {mounted && width >= NARROW && (
         <ReactGridLayout
           width={width}
-          layout={toGridLayout(cells)}
+          layout={layout}
           gridConfig={{ cols: GRID_COLUMNS, rowHeight: ROW_HEIGHT, margin: [GAP, GAP], containerPadding: [0, 0] }}
           dragConfig={{ enabled: true, handle: '.widget-head', cancel: '.widget-controls' }}
           resizeConfig={{ enabled: true, handles: ['se'], handleComponent: resizeHandle }}

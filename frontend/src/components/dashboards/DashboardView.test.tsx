@@ -184,7 +184,7 @@ describe('DashboardView', () => {
     render(<Harness initial={{ kind: 'relative', preset: '6h' }} />);
     await screen.findAllByTestId('widget');
     await user.click(screen.getByTestId('edit-layout'));
-    let controls = screen.getAllByTestId('widget-controls');
+    let controls = await screen.findAllByTestId('widget-controls');
     // From the keyboard: the number (3rd) moves one column right, then the chart becomes full width and
     // pushes the table under it, and the log list under the table.
     await user.click(within(controls[2]).getByTestId('widget-right'));

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, type CSSProperties } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState, type CSSProperties } from 'react';
 import { ApiError, deleteWidget, errorMessage, getApps, getDashboard, saveLayout, updateDashboard } from '../../api';
 import type { WebSocketFactory } from '../../live';
 import type { SuggestContext } from '../../suggest';
@@ -7,7 +7,6 @@ import type { Dashboard, Widget } from '../../types';
 import { hasRangeParam } from '../../urlState';
 import { TimeRangePicker } from '../TimeRangePicker';
 import { MAX_HEIGHT, cellStyle, compact, nudge, rangeToStored, sameRange, sortWidgets, storedToRange, widthChoices, type Nudge, type Placed } from './layout';
-import { LayoutEditor } from './LayoutEditor';
 import { WidgetCard, type RangeParam } from './WidgetCard';
 import { WidgetForm } from './WidgetForm';
 
@@ -21,6 +20,9 @@ export interface DashboardViewProps {
   tenant: string;
   createSocket?: WebSocketFactory;
 }
+
+// Dragging and resizing (react-grid-layout) is downloaded on the first Edit layout, not with every page.
+const LayoutEditor = lazy(() => import('./LayoutEditor').then((m) => ({ default: m.LayoutEditor })));
 
 /** Where Save will put each widget. */
 type Draft = Placed[];
@@ -324,9 +326,11 @@ export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, c
           <p>{canWrite ? 'Add a widget: a chart, a top-values table, a number or live log lines, each from a query.' : 'Nobody has added a widget yet.'}</p>
         </div>
       ) : draft ? (
-        <LayoutEditor cells={draft} onChange={setDraft}>
-          {(cell) => card({ ...byId.get(cell.id)!, ...cell }, draft.findIndex((item) => item.id === cell.id))}
-        </LayoutEditor>
+        <Suspense fallback={<div className="loading">Loading the layout editor…</div>}>
+          <LayoutEditor cells={draft} onChange={setDraft}>
+            {(cell) => card({ ...byId.get(cell.id)!, ...cell }, draft.findIndex((item) => item.id === cell.id))}
+          </LayoutEditor>
+        </Suspense>
       ) : (
         <div className="dashboard-grid" data-testid="dashboard-grid">
           {sortWidgets(dashboard.widgets).map((widget, index) => card(widget, index, cellStyle(widget)))}

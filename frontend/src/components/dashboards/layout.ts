@@ -1,6 +1,7 @@
 /** The dashboard grid: 12 columns (dashboards/models.py GRID_COLUMNS), rows of a fixed height. */
 import type { Cell, StoredRange } from '../../types';
-import { moveElement, verticalCompactor, type Layout, type LayoutItem } from 'react-grid-layout';
+// The framework-free core only: the editor's React part is loaded when someone edits (DashboardView).
+import { moveElement, verticalCompactor, type Layout, type LayoutItem } from 'react-grid-layout/core';
 import { DEFAULT_RANGE, isPreset, type TimeRange } from '../../timeRange';
 
 export const GRID_COLUMNS = 12;

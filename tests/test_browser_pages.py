@@ -9,6 +9,8 @@ import pytest
 
 from tests.browser import SHOTS, assert_accessible, axe_violations, open_page, rows, shoot, until
 from tests.conftest import http_post_logs
+# Fixtures: lines in the store, a dashboard with three widgets and a firing alert rule.
+from tests.test_dashboard_e2e import acme_board, acme_key  # noqa: F401
 
 pytestmark = pytest.mark.live
 
@@ -17,7 +19,7 @@ def _saved(download) -> bytes:
     return Path(download.path()).read_bytes()
 
 
-def test_export_links_save_plain_ndjson_and_a_real_gzip_file(dashboard_user, server, browser, tmp_path):
+def test_export_links_save_plain_ndjson_and_a_real_gzip_file(dashboard_user, server, browser):
     """A browser always sends Accept-Encoding: gzip; that must not turn a plain download into a
     mislabelled .gz, and the .gz download must be gzip bytes on disk."""
     messages = [f"exported line {i}" for i in range(12)]
@@ -44,8 +46,6 @@ def test_export_links_save_plain_ndjson_and_a_real_gzip_file(dashboard_user, ser
 
 
 # --- dashboards: drag and resize --------------------------------------------------------------------
-
-from tests.test_dashboard_e2e import acme_board, acme_key  # noqa: E402,F401  (fixtures: lines, a board, a firing rule)
 
 
 def _cells(page) -> dict[str, tuple[int, int, int, int]]:

@@ -196,33 +196,58 @@ class FacetsView(ReadView):
         return Response({"since": search.since, "until": search.until, "facets": result})
 
 
+def _accepts_gzip(header: str) -> bool:
+    """Accept-Encoding names gzip and does not refuse it with q=0."""
+    for part in header.split(","):
+        name, *params = (p.strip().lower() for p in part.split(";"))
+        if name in ("gzip", "x-gzip"):
+            q = next((p[2:] for p in params if p.startswith("q=")), "1")
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
+
+
 class ExportView(ReadView):
-    """GET /api/v1/logs/export?format=ndjson|csv: every matching line, streamed; gzip when asked."""
+    """GET /api/v1/logs/export?format=ndjson|csv: every matching line, streamed.
+
+    ?gzip=1 answers a .gz file (application/gzip, no Content-Encoding); otherwise gzip is only a
+    transfer encoding, used when the client accepts it."""
 
     @extend_schema(parameters=[*SEARCH_PARAMETERS, OpenApiParameter("format", enum=["ndjson", "csv"]),
                                OpenApiParameter("order", enum=["newest", "oldest"]),
-                               OpenApiParameter("gzip", OpenApiTypes.BOOL)],
+                               OpenApiParameter("gzip", OpenApiTypes.BOOL,
+                                                description="a .gz file (application/gzip)")],
                    responses={(200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.BINARY),
-                              (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY), **errors(400, 403)})
+                              (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY),
+                              (200, "application/gzip"): OpenApiResponse(OpenApiTypes.BINARY), **errors(400, 403)})
     def get(self, request):
         params = request.query_params
         search = self.search(request)
         fmt = params.get("format", "ndjson")
         if fmt not in ("ndjson", "csv"):
             raise ApiError(400, "invalid_format", "'format' is 'ndjson' or 'csv'.", field="format")
-        gzip = "gzip" in request.headers.get("Accept-Encoding", "") or params.get("gzip") in ("1", "true")
+        # Two different asks: ?gzip=1 wants a .gz FILE (gzip bytes are the body, saved as they come), while
+        # Accept-Encoding: gzip only compresses the transfer (the client inflates it and saves plain text, so
+        # the name must not say .gz). Every browser sends Accept-Encoding: gzip.
+        gzip_file = params.get("gzip") in ("1", "true")
+        gzip_transfer = not gzip_file and _accepts_gzip(request.headers.get("Accept-Encoding", ""))
         caller = search.caller
         # Exports take data out of devlogs: who took what is audited, like deletes.
         record(tenant=caller.tenant, actor=caller.actor, action="logs.exported", format=fmt,
                q=params.get("q", ""), since=search.since.isoformat() if search.since else None,
                until=search.until.isoformat() if search.until else None, app=params.get("app"),
                level=params.get("level"))
+        content_type = "application/x-ndjson" if fmt == "ndjson" else "text/csv; charset=utf-8"
         response = StreamingHttpResponse(
-            export.stream(search, fmt=fmt, newest_first=_newest_first(params), gzip=gzip),
-            content_type="application/x-ndjson" if fmt == "ndjson" else "text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="devlogs-export.{fmt}{".gz" if gzip else ""}"'
-        if gzip:
+            export.stream(search, fmt=fmt, newest_first=_newest_first(params), gzip=gzip_file or gzip_transfer),
+            content_type="application/gzip" if gzip_file else content_type)
+        response["Content-Disposition"] = f'attachment; filename="devlogs-export.{fmt}{".gz" if gzip_file else ""}"'
+        if gzip_transfer:
             response["Content-Encoding"] = "gzip"
+        if not gzip_file:
+            response["Vary"] = "Accept-Encoding"
         return response
 
 

@@ -165,10 +165,26 @@ def test_export_ndjson_csv_and_gzip(client, stored, monkeypatch):
     assert len(lines) == 31 and lines[0]["message"] == "GET /orders/0 200"
     assert all("bravo" not in line["message"] for line in lines)
 
+    # ?gzip=1: a .gz file, saved as sent (no Content-Encoding, or a browser would inflate it under a .gz name)
     response = _get(client, stored["web"], "/api/v1/logs/export", format="csv", gzip="1")
-    assert response["Content-Encoding"] == "gzip"
-    rows = list(csv.DictReader(io.StringIO(gzip.decompress(asyncio.run(_adownload(response))).decode())))
+    assert response["Content-Type"] == "application/gzip"
+    assert not response.has_header("Content-Encoding")
+    assert 'filename="devlogs-export.csv.gz"' in response["Content-Disposition"]
+    body = asyncio.run(_adownload(response))
+    assert body[:2] == b"\x1f\x8b"
+    rows = list(csv.DictReader(io.StringIO(gzip.decompress(body).decode())))
     assert len(rows) == 41
+    # Accept-Encoding: gzip only compresses the transfer: the file is plain CSV, named so
+    response = client.get("/api/v1/logs/export", {"format": "csv"}, HTTP_AUTHORIZATION=f"Bearer {stored['web']}",
+                          HTTP_ACCEPT_ENCODING="gzip, br")
+    assert response["Content-Encoding"] == "gzip" and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="devlogs-export.csv"' in response["Content-Disposition"]
+    assert "Accept-Encoding" in response["Vary"]
+    assert len(list(csv.DictReader(io.StringIO(gzip.decompress(asyncio.run(_adownload(response))).decode())))) == 41
+    refused = client.get("/api/v1/logs/export", HTTP_AUTHORIZATION=f"Bearer {stored['web']}",
+                         HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
+    assert not refused.has_header("Content-Encoding")
+    assert asyncio.run(_adownload(refused))[:1] == b"{"
     assert {"time", "level", "message", "attributes"} <= set(rows[0])
     assert_error(_get(client, stored["web"], "/api/v1/logs/export", format="xml"), 400, "invalid_format")
 

@@ -179,78 +179,80 @@ export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
         ) : keys.length === 0 ? (
           <div className="facet-empty">No keys yet</div>
         ) : (
-          <table className="keys-table" data-testid="keys-table">
-            <thead>
-              <tr>
-                <th>Prefix</th>
-                <th>Name</th>
-                <th>App</th>
-                <th>Scopes</th>
-                <th>Last used</th>
-                <th>Expires</th>
-                <th>Active</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {keys.map((k) => (
-                <tr key={k.id} data-testid="key-row" data-active={k.active}>
-                  <td>
-                    <code>{k.prefix}</code>
-                  </td>
-                  <td>{k.name || '—'}</td>
-                  <td>{k.app}</td>
-                  <td>{k.scopes.join(', ')}</td>
-                  <td>{k.last_used_at ? formatLocalTime(k.last_used_at) : 'never'}</td>
-                  <td data-testid="key-expires">{k.expires_at ? formatLocalTime(k.expires_at) : 'never'}</td>
-                  <td>{k.active ? 'yes' : k.revoked_at ? 'revoked' : 'no'}</td>
-                  <td className="key-actions">
-                    {k.active && rotating?.id !== k.id && (
-                      <>
-                        <button type="button" data-testid="rotate-key" onClick={() => setRotating({ id: k.id, grace: '24' })}>
-                          Rotate
-                        </button>{' '}
-                        <button type="button" data-testid="revoke-key" onClick={() => revoke(k.id)}>
-                          Revoke
-                        </button>
-                      </>
-                    )}
-                    {k.active && rotating?.id === k.id && (
-                      <form className="inline-form rotate-form" onSubmit={rotate} data-testid="rotate-form">
-                        <label>
-                          Old key works for{' '}
-                          <input
-                            type="number"
-                            min={0}
-                            max={MAX_GRACE_HOURS}
-                            step="any"
-                            className="grace-input"
-                            aria-label="Grace hours"
-                            aria-invalid={graceInvalid || undefined}
-                            data-testid="rotate-grace"
-                            value={rotating.grace}
-                            onChange={(e) => setRotating({ id: k.id, grace: e.target.value })}
-                          />{' '}
-                          hours
-                        </label>
-                        <button type="submit" data-testid="rotate-confirm" disabled={graceInvalid}>
-                          Rotate now
-                        </button>
-                        <button type="button" className="link-button" onClick={() => setRotating(null)}>
-                          Cancel
-                        </button>
-                        {graceInvalid && (
-                          <span className="field-error" role="alert">
-                            0 to {MAX_GRACE_HOURS} hours
-                          </span>
-                        )}
-                      </form>
-                    )}
-                  </td>
+          <div className="table-scroll">
+            <table className="keys-table" data-testid="keys-table">
+              <thead>
+                <tr>
+                  <th>Prefix</th>
+                  <th>Name</th>
+                  <th>App</th>
+                  <th>Scopes</th>
+                  <th>Last used</th>
+                  <th>Expires</th>
+                  <th>Active</th>
+                  <th />
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {keys.map((k) => (
+                  <tr key={k.id} data-testid="key-row" data-active={k.active}>
+                    <td>
+                      <code>{k.prefix}</code>
+                    </td>
+                    <td>{k.name || '—'}</td>
+                    <td>{k.app}</td>
+                    <td>{k.scopes.join(', ')}</td>
+                    <td>{k.last_used_at ? formatLocalTime(k.last_used_at) : 'never'}</td>
+                    <td data-testid="key-expires">{k.expires_at ? formatLocalTime(k.expires_at) : 'never'}</td>
+                    <td>{k.active ? 'yes' : k.revoked_at ? 'revoked' : 'no'}</td>
+                    <td className="key-actions">
+                      {k.active && rotating?.id !== k.id && (
+                        <>
+                          <button type="button" data-testid="rotate-key" onClick={() => setRotating({ id: k.id, grace: '24' })}>
+                            Rotate
+                          </button>{' '}
+                          <button type="button" data-testid="revoke-key" onClick={() => revoke(k.id)}>
+                            Revoke
+                          </button>
+                        </>
+                      )}
+                      {k.active && rotating?.id === k.id && (
+                        <form className="inline-form rotate-form" onSubmit={rotate} data-testid="rotate-form">
+                          <label>
+                            Old key works for{' '}
+                            <input
+                              type="number"
+                              min={0}
+                              max={MAX_GRACE_HOURS}
+                              step="any"
+                              className="grace-input"
+                              aria-label="Grace hours"
+                              aria-invalid={graceInvalid || undefined}
+                              data-testid="rotate-grace"
+                              value={rotating.grace}
+                              onChange={(e) => setRotating({ id: k.id, grace: e.target.value })}
+                            />{' '}
+                            hours
+                          </label>
+                          <button type="submit" data-testid="rotate-confirm" disabled={graceInvalid}>
+                            Rotate now
+                          </button>
+                          <button type="button" className="link-button" onClick={() => setRotating(null)}>
+                            Cancel
+                          </button>
+                          {graceInvalid && (
+                            <span className="field-error" role="alert">
+                              0 to {MAX_GRACE_HOURS} hours
+                            </span>
+                          )}
+                        </form>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
     </div>

@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { getCsrfToken } from '../api';
 import type { Theme } from '../theme';
 import type { Me } from '../types';
@@ -12,6 +13,20 @@ export interface HeaderProps {
   view?: View;
   onView?: (view: View) => void;
 }
+
+const TABS: Array<[View, string]> = [
+  ['logs', 'Logs'],
+  ['dashboards', 'Dashboards'],
+  ['alerts', 'Alerts'],
+  ['keys', 'Apps & keys'],
+];
+
+const VIEW_TITLES: Record<View, string> = {
+  logs: 'Logs',
+  dashboards: 'Dashboards',
+  alerts: 'Alerts',
+  keys: 'Apps and keys',
+};
 
 const MANAGER_ROLES = ['owner', 'admin'];
 const WRITER_ROLES = ['owner', 'admin', 'member'];
@@ -36,6 +51,10 @@ export function canWrite(me: Me | null): boolean {
 
 /** Brand, tenant (switcher), views, theme, user, sign out (POST, as Django's LogoutView requires) and admin link. */
 export function Header({ me, theme = 'dark', onTheme, onTenant, view = 'logs', onView }: HeaderProps) {
+  // The tab's name in the window title too, so tabs and history entries tell the views apart.
+  useEffect(() => {
+    if (me) document.title = `${VIEW_TITLES[view]} · devlogs`;
+  }, [me, view]);
   return (
     <header className="app-header">
       <span className="brand" data-testid="brand">
@@ -66,28 +85,23 @@ export function Header({ me, theme = 'dark', onTheme, onTenant, view = 'logs', o
         </span>
       )}
       {me && onView && (
-        <nav className="view-tabs">
-          <button type="button" className={`tab${view === 'logs' ? ' active' : ''}`} onClick={() => onView('logs')} data-testid="tab-logs">
-            Logs
-          </button>
-          <button
-            type="button"
-            className={`tab${view === 'dashboards' ? ' active' : ''}`}
-            onClick={() => onView('dashboards')}
-            data-testid="tab-dashboards"
-          >
-            Dashboards
-          </button>
-          <button type="button" className={`tab${view === 'alerts' ? ' active' : ''}`} onClick={() => onView('alerts')} data-testid="tab-alerts">
-            Alerts
-          </button>
-          {canManage(me) && (
-            <button type="button" className={`tab${view === 'keys' ? ' active' : ''}`} onClick={() => onView('keys')} data-testid="tab-keys">
-              Apps &amp; keys
+        <nav className="view-tabs" aria-label="Views">
+          {TABS.filter(([tab]) => tab !== 'keys' || canManage(me)).map(([tab, label]) => (
+            <button
+              key={tab}
+              type="button"
+              className={`tab${view === tab ? ' active' : ''}`}
+              aria-current={view === tab ? 'page' : undefined}
+              onClick={() => onView(tab)}
+              data-testid={`tab-${tab}`}
+            >
+              {label}
             </button>
-          )}
+          ))}
         </nav>
       )}
+      {/* One h1 per view for screen readers' heading navigation; the active tab shows it to everyone else. */}
+      {me && <h1 className="visually-hidden" data-testid="page-title">{VIEW_TITLES[view]}</h1>}
       <span className="header-spacer" />
       {onTheme && (
         <button
@@ -97,7 +111,7 @@ export function Header({ me, theme = 'dark', onTheme, onTenant, view = 'logs', o
           aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
           onClick={() => onTheme(theme === 'dark' ? 'light' : 'dark')}
         >
-          {theme === 'dark' ? '☀ Light' : '☾ Dark'}
+          <span aria-hidden="true">{theme === 'dark' ? '☀' : '☾'}</span> {theme === 'dark' ? 'Light' : 'Dark'}
         </button>
       )}
       {me && (

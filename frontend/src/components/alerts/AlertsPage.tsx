@@ -135,84 +135,86 @@ export function AlertsPage({ canWrite, canManage, tenant, refreshMs = 30_000 }: 
       {rules === null && !loadError && <div className="loading">Loading…</div>}
       {rules?.length === 0 && <div className="list-note">No alert rules yet.</div>}
       {rules && rules.length > 0 && (
-        <table className="keys-table rules-table" data-testid="rules-table">
-          <thead>
-            <tr>
-              <th>Rule</th>
-              <th>State</th>
-              <th>Condition</th>
-              <th>Last evaluation</th>
-              <th>Muted</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {sortRules(rules).map((r) => (
-              <Fragment key={r.id}>
-                <tr data-testid="rule-row" data-rule-id={r.id} data-state={r.state} className={r.enabled ? '' : 'disabled-row'}>
-                  <td>
-                    <strong data-testid="rule-name-cell">{r.name}</strong>
-                    {!r.enabled && <span className="list-note"> (disabled)</span>}
-                    {r.description && <div className="list-note">{r.description}</div>}
-                    {r.query && (
-                      <div>
-                        <code className="rule-query-text">{r.query}</code>
-                      </div>
-                    )}
-                  </td>
-                  <td>
-                    <StateBadge state={r.state} />
-                    {r.state_changed_at && <div className="list-note">since {formatLocalTime(r.state_changed_at).slice(0, 16)}</div>}
-                  </td>
-                  <td data-testid="rule-condition">
-                    {r.condition} in {formatDuration(r.window_seconds)}
-                    <div className="list-note">every {formatDuration(r.interval_seconds)}</div>
-                  </td>
-                  <td data-testid="rule-last-evaluation">
-                    {r.last_evaluated_at ? (
-                      <>
-                        {formatLocalTime(r.last_evaluated_at).slice(0, 19)}
-                        {r.last_count !== null && <div className="list-note">{formatCount(r.last_count)} lines</div>}
-                      </>
-                    ) : (
-                      <span className="list-note">not yet</span>
-                    )}
-                    {r.last_error && (
-                      <div className="field-error" data-testid="rule-last-error">
-                        {r.last_error}
-                      </div>
-                    )}
-                  </td>
-                  <td>
-                    <MuteControl mutedUntil={r.muted_until} disabled={!canWrite} onChange={(until) => mute(r, until)} />
-                  </td>
-                  <td className="key-actions">
-                    <button type="button" data-testid="rule-history-toggle" aria-expanded={historyOf === r.id} onClick={() => setHistoryOf(historyOf === r.id ? null : r.id)}>
-                      History
-                    </button>{' '}
-                    {canWrite && (
-                      <>
-                        <button type="button" data-testid="edit-rule" onClick={() => setEditing(r)} disabled={editing !== null}>
-                          Edit
-                        </button>{' '}
-                        <button type="button" data-testid="delete-rule" onClick={() => remove(r)}>
-                          Delete
-                        </button>
-                      </>
-                    )}
-                  </td>
-                </tr>
-                {historyOf === r.id && (
-                  <tr className="history-row">
-                    <td colSpan={6}>
-                      <RuleHistory ruleId={r.id} tenant={tenant} reloadKey={r.state_changed_at} />
+        <div className="table-scroll">
+          <table className="keys-table rules-table" data-testid="rules-table">
+            <thead>
+              <tr>
+                <th>Rule</th>
+                <th>State</th>
+                <th>Condition</th>
+                <th>Last evaluation</th>
+                <th>Muted</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {sortRules(rules).map((r) => (
+                <Fragment key={r.id}>
+                  <tr data-testid="rule-row" data-rule-id={r.id} data-state={r.state} className={r.enabled ? '' : 'disabled-row'}>
+                    <td>
+                      <strong data-testid="rule-name-cell">{r.name}</strong>
+                      {!r.enabled && <span className="list-note"> (disabled)</span>}
+                      {r.description && <div className="list-note">{r.description}</div>}
+                      {r.query && (
+                        <div>
+                          <code className="rule-query-text">{r.query}</code>
+                        </div>
+                      )}
+                    </td>
+                    <td>
+                      <StateBadge state={r.state} />
+                      {r.state_changed_at && <div className="list-note">since {formatLocalTime(r.state_changed_at).slice(0, 16)}</div>}
+                    </td>
+                    <td data-testid="rule-condition">
+                      {r.condition} in {formatDuration(r.window_seconds)}
+                      <div className="list-note">every {formatDuration(r.interval_seconds)}</div>
+                    </td>
+                    <td data-testid="rule-last-evaluation">
+                      {r.last_evaluated_at ? (
+                        <>
+                          {formatLocalTime(r.last_evaluated_at).slice(0, 19)}
+                          {r.last_count !== null && <div className="list-note">{formatCount(r.last_count)} lines</div>}
+                        </>
+                      ) : (
+                        <span className="list-note">not yet</span>
+                      )}
+                      {r.last_error && (
+                        <div className="field-error" data-testid="rule-last-error">
+                          {r.last_error}
+                        </div>
+                      )}
+                    </td>
+                    <td>
+                      <MuteControl mutedUntil={r.muted_until} disabled={!canWrite} onChange={(until) => mute(r, until)} />
+                    </td>
+                    <td className="key-actions">
+                      <button type="button" data-testid="rule-history-toggle" aria-expanded={historyOf === r.id} onClick={() => setHistoryOf(historyOf === r.id ? null : r.id)}>
+                        History
+                      </button>{' '}
+                      {canWrite && (
+                        <>
+                          <button type="button" data-testid="edit-rule" onClick={() => setEditing(r)} disabled={editing !== null}>
+                            Edit
+                          </button>{' '}
+                          <button type="button" data-testid="delete-rule" onClick={() => remove(r)}>
+                            Delete
+                          </button>
+                        </>
+                      )}
                     </td>
                   </tr>
-                )}
-              </Fragment>
-            ))}
-          </tbody>
-        </table>
+                  {historyOf === r.id && (
+                    <tr className="history-row">
+                      <td colSpan={6}>
+                        <RuleHistory ruleId={r.id} tenant={tenant} reloadKey={r.state_changed_at} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <ChannelsPanel channels={channels} canManage={canManage} onChange={setChannels} />
     </div>

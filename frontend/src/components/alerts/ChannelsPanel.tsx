@@ -122,95 +122,97 @@ export function ChannelsPanel({ channels, canManage, onChange }: ChannelsPanelPr
       {channels.length === 0 ? (
         <div className="facet-empty">No channels yet</div>
       ) : (
-        <table className="keys-table" data-testid="channels-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Kind</th>
-              <th>Sends to</th>
-              <th>Enabled</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {channels.map((c) => (
-              <tr key={c.id} data-testid="channel-row" data-kind={c.kind}>
-                <td>{c.name}</td>
-                <td>{KIND_LABELS[c.kind] ?? c.kind}</td>
-                <td className="channel-target">{c.kind === 'email' ? c.emails.join(', ') : <code>{c.url}</code>}</td>
-                <td>
-                  {canManage ? (
-                    <input
-                      type="checkbox"
-                      aria-label={`Enable ${c.name}`}
-                      checked={c.enabled}
-                      onChange={(e) => void run(async () => replace(await updateChannel(c.id, { enabled: e.target.checked })))}
-                    />
-                  ) : c.enabled ? (
-                    'yes'
-                  ) : (
-                    'no'
-                  )}
-                </td>
-                <td className="key-actions">
-                  {tested[c.id] && <span className="list-note" data-testid="channel-test-result">{tested[c.id]} </span>}
-                  {canManage && (
-                    <>
-                      <button
-                        type="button"
-                        data-testid="test-channel"
-                        onClick={() =>
-                          void run(async () => {
-                            setTested((t) => ({ ...t, [c.id]: 'sending…' }));
-                            try {
-                              const r = await testChannel(c.id);
-                              setTested((t) => ({ ...t, [c.id]: r.status ? `delivered (HTTP ${r.status})` : 'delivered' }));
-                            } catch (e) {
-                              setTested((t) => ({ ...t, [c.id]: 'failed' }));
-                              throw e;
-                            }
-                          })
-                        }
-                      >
-                        Send test
-                      </button>{' '}
-                      {c.kind === 'webhook' && (
-                        <>
-                          <button
-                            type="button"
-                            data-testid="rotate-secret"
-                            onClick={() =>
-                              void run(async () => {
-                                const updated = await rotateChannelSecret(c.id);
-                                replace(updated);
-                                showSecret(updated);
-                              })
-                            }
-                          >
-                            New secret
-                          </button>{' '}
-                        </>
-                      )}
-                      <button
-                        type="button"
-                        data-testid="delete-channel"
-                        onClick={() => {
-                          if (!window.confirm(`Delete the channel “${c.name}”? Rules stop sending to it.`)) return;
-                          void run(async () => {
-                            await deleteChannel(c.id);
-                            onChange(channels.filter((x) => x.id !== c.id));
-                          });
-                        }}
-                      >
-                        Delete
-                      </button>
-                    </>
-                  )}
-                </td>
+        <div className="table-scroll">
+          <table className="keys-table" data-testid="channels-table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Kind</th>
+                <th>Sends to</th>
+                <th>Enabled</th>
+                <th />
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {channels.map((c) => (
+                <tr key={c.id} data-testid="channel-row" data-kind={c.kind}>
+                  <td>{c.name}</td>
+                  <td>{KIND_LABELS[c.kind] ?? c.kind}</td>
+                  <td className="channel-target">{c.kind === 'email' ? c.emails.join(', ') : <code>{c.url}</code>}</td>
+                  <td>
+                    {canManage ? (
+                      <input
+                        type="checkbox"
+                        aria-label={`Enable ${c.name}`}
+                        checked={c.enabled}
+                        onChange={(e) => void run(async () => replace(await updateChannel(c.id, { enabled: e.target.checked })))}
+                      />
+                    ) : c.enabled ? (
+                      'yes'
+                    ) : (
+                      'no'
+                    )}
+                  </td>
+                  <td className="key-actions">
+                    {tested[c.id] && <span className="list-note" data-testid="channel-test-result">{tested[c.id]} </span>}
+                    {canManage && (
+                      <>
+                        <button
+                          type="button"
+                          data-testid="test-channel"
+                          onClick={() =>
+                            void run(async () => {
+                              setTested((t) => ({ ...t, [c.id]: 'sending…' }));
+                              try {
+                                const r = await testChannel(c.id);
+                                setTested((t) => ({ ...t, [c.id]: r.status ? `delivered (HTTP ${r.status})` : 'delivered' }));
+                              } catch (e) {
+                                setTested((t) => ({ ...t, [c.id]: 'failed' }));
+                                throw e;
+                              }
+                            })
+                          }
+                        >
+                          Send test
+                        </button>{' '}
+                        {c.kind === 'webhook' && (
+                          <>
+                            <button
+                              type="button"
+                              data-testid="rotate-secret"
+                              onClick={() =>
+                                void run(async () => {
+                                  const updated = await rotateChannelSecret(c.id);
+                                  replace(updated);
+                                  showSecret(updated);
+                                })
+                              }
+                            >
+                              New secret
+                            </button>{' '}
+                          </>
+                        )}
+                        <button
+                          type="button"
+                          data-testid="delete-channel"
+                          onClick={() => {
+                            if (!window.confirm(`Delete the channel “${c.name}”? Rules stop sending to it.`)) return;
+                            void run(async () => {
+                              await deleteChannel(c.id);
+                              onChange(channels.filter((x) => x.id !== c.id));
+                            });
+                          }}
+                        >
+                          Delete
+                        </button>
+                      </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {canManage && (
         <form className="inline-form" onSubmit={add} data-testid="channel-form">

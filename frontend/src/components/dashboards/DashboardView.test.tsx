@@ -184,9 +184,10 @@ describe('DashboardView', () => {
     render(<Harness initial={{ kind: 'relative', preset: '6h' }} />);
     await screen.findAllByTestId('widget');
     await user.click(screen.getByTestId('edit-layout'));
-    let controls = screen.getAllByTestId('widget-controls');
-    // the number (3rd) moves up above the top-values table, and the chart becomes full width
-    await user.click(within(controls[2]).getByTestId('widget-up'));
+    let controls = await screen.findAllByTestId('widget-controls');
+    // From the keyboard: the number (3rd) moves one column right, then the chart becomes full width and
+    // pushes the table under it, and the log list under the table.
+    await user.click(within(controls[2]).getByTestId('widget-right'));
     controls = screen.getAllByTestId('widget-controls');
     await user.selectOptions(within(controls[0]).getByTestId('widget-w'), '12');
     await user.click(screen.getByTestId('save-layout'));
@@ -196,9 +197,9 @@ describe('DashboardView', () => {
     expect(put.body).toEqual({
       widgets: [
         { id: 1, x: 0, y: 0, w: 12, h: 4 },
-        { id: 3, x: 0, y: 4, w: 3, h: 2 },
-        { id: 2, x: 3, y: 4, w: 6, h: 4 },
-        { id: 4, x: 0, y: 8, w: 9, h: 4 },
+        { id: 3, x: 1, y: 4, w: 3, h: 2 },
+        { id: 2, x: 6, y: 4, w: 6, h: 4 },
+        { id: 4, x: 3, y: 8, w: 9, h: 4 },
       ],
     });
     await waitFor(() => expect(screen.queryByTestId('widget-controls')).not.toBeInTheDocument());

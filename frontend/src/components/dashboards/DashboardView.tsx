@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState, type CSSProperties } from 'react';
 import { ApiError, deleteWidget, errorMessage, getApps, getDashboard, saveLayout, updateDashboard } from '../../api';
 import type { WebSocketFactory } from '../../live';
 import type { SuggestContext } from '../../suggest';
@@ -6,7 +6,7 @@ import { DASHBOARD_PRESETS, presetMs, type TimeRange } from '../../timeRange';
 import type { Dashboard, Widget } from '../../types';
 import { hasRangeParam } from '../../urlState';
 import { TimeRangePicker } from '../TimeRangePicker';
-import { MAX_HEIGHT, WIDTHS, cellStyle, flow, move, rangeToStored, sameRange, sortWidgets, storedToRange } from './layout';
+import { MAX_HEIGHT, cellStyle, compact, nudge, rangeToStored, sameRange, sortWidgets, storedToRange, widthChoices, type Nudge, type Placed } from './layout';
 import { WidgetCard, type RangeParam } from './WidgetCard';
 import { WidgetForm } from './WidgetForm';
 
@@ -21,7 +21,11 @@ export interface DashboardViewProps {
   createSocket?: WebSocketFactory;
 }
 
-type Draft = Array<{ id: number; w: number; h: number }>;
+// Dragging and resizing (react-grid-layout) is downloaded on the first Edit layout, not with every page.
+const LayoutEditor = lazy(() => import('./LayoutEditor').then((m) => ({ default: m.LayoutEditor })));
+
+/** Where Save will put each widget. */
+type Draft = Placed[];
 
 /**
  * since/until for every widget. A relative range is resolved once (per range and per Refresh), so
@@ -106,14 +110,9 @@ export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, c
   if (!dashboard) return <div className="loading">Loading…</div>;
 
   const byId = new Map(dashboard.widgets.map((w) => [w.id, w]));
-  // While editing, the grid shows where Save will put each widget.
-  const placed = draft
-    ? flow(draft).map((cell) => ({ widget: { ...byId.get(cell.id)!, ...cell }, cell }))
-    : sortWidgets(dashboard.widgets).map((w) => ({ widget: w, cell: w }));
   const stored = storedToRange(dashboard.time_range);
 
-  const setDraftItem = (index: number, patch: Partial<{ w: number; h: number }>) =>
-    setDraft((d) => (d ? d.map((item, i) => (i === index ? { ...item, ...patch } : item)) : d));
+  const nudgeItem = (id: number, change: Nudge) => setDraft((d) => (d ? nudge(d, id, change) : d));
 
   const removeWidget = (widget: Widget) => {
     if (!window.confirm(`Remove the widget “${widget.title || widget.query || widget.kind}”?`)) return;
@@ -124,32 +123,39 @@ export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, c
     });
   };
 
+  // The keyboard's way to do what dragging does; each step lands where a drag would.
   const controls = (widget: Widget, index: number) => {
     if (!draft) return null;
     const item = draft[index];
-    const widths = WIDTHS.some(([w]) => w === item.w) ? WIDTHS : [...WIDTHS, [item.w, `${item.w}/12`] as [number, string]];
+    const name = widget.title || widget.query || widget.kind;
     return (
-      <div className="widget-controls" data-testid="widget-controls">
-        <button type="button" aria-label="Move up" data-testid="widget-up" disabled={index === 0} onClick={() => setDraft((d) => (d ? move(d, index, -1) : d))}>
+      <div className="widget-controls" data-testid="widget-controls" role="group" aria-label={`Layout of ${name}`}>
+        <button type="button" aria-label="Move left" data-testid="widget-left" disabled={item.x === 0} onClick={() => nudgeItem(item.id, { dx: -1 })}>
+          ←
+        </button>
+        <button type="button" aria-label="Move up" data-testid="widget-up" disabled={item.y === 0} onClick={() => nudgeItem(item.id, { dy: -1 })}>
           ↑
+        </button>
+        <button type="button" aria-label="Move down" data-testid="widget-down" onClick={() => nudgeItem(item.id, { dy: 1 })}>
+          ↓
         </button>
         <button
           type="button"
-          aria-label="Move down"
-          data-testid="widget-down"
-          disabled={index === draft.length - 1}
-          onClick={() => setDraft((d) => (d ? move(d, index, 1) : d))}
+          aria-label="Move right"
+          data-testid="widget-right"
+          disabled={item.x + item.w >= 12}
+          onClick={() => nudgeItem(item.id, { dx: 1 })}
         >
-          ↓
+          →
         </button>
-        <select aria-label="Width" data-testid="widget-w" value={item.w} onChange={(e) => setDraftItem(index, { w: Number(e.target.value) })}>
-          {widths.map(([w, label]) => (
+        <select aria-label="Width" data-testid="widget-w" value={item.w} onChange={(e) => nudgeItem(item.id, { dw: Number(e.target.value) - item.w })}>
+          {widthChoices(item.w).map(([w, label]) => (
             <option key={w} value={w}>
               {label}
             </option>
           ))}
         </select>
-        <select aria-label="Height" data-testid="widget-h" value={item.h} onChange={(e) => setDraftItem(index, { h: Number(e.target.value) })}>
+        <select aria-label="Height" data-testid="widget-h" value={item.h} onChange={(e) => nudgeItem(item.id, { dh: Number(e.target.value) - item.h })}>
           {Array.from({ length: Math.max(MAX_HEIGHT, item.h) }, (_, i) => i + 1).map((h) => (
             <option key={h} value={h}>
               {h} rows
@@ -165,6 +171,20 @@ export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, c
       </div>
     );
   };
+
+  const card = (widget: Widget, index: number, style?: CSSProperties) => (
+    <WidgetCard
+      key={widget.id}
+      uid={uid}
+      widget={widget}
+      range={param}
+      live={range.kind === 'relative'}
+      tenant={tenant}
+      createSocket={createSocket}
+      style={style}
+      controls={controls(widget, index)}
+    />
+  );
 
   return (
     <div className="dashboard-view" data-testid="dashboard-view" data-uid={dashboard.uid}>
@@ -248,7 +268,7 @@ export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, c
               type="button"
               data-testid="edit-layout"
               disabled={dashboard.widgets.length === 0}
-              onClick={() => setDraft(sortWidgets(dashboard.widgets).map(({ id, w, h }) => ({ id, w, h })))}
+              onClick={() => setDraft(compact(dashboard.widgets.map(({ id, x, y, w, h }) => ({ id, x, y, w, h }))))}
             >
               Edit layout
             </button>
@@ -262,7 +282,7 @@ export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, c
               data-testid="save-layout"
               onClick={() =>
                 void run(async () => {
-                  const d = await saveLayout(uid, flow(draft));
+                  const d = await saveLayout(uid, draft);
                   setDashboard(d);
                   setDraft(null);
                 })
@@ -296,7 +316,7 @@ export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, c
               const exists = d.widgets.some((w) => w.id === saved.id);
               return { ...d, widgets: exists ? d.widgets.map((w) => (w.id === saved.id ? saved : w)) : [...d.widgets, saved] };
             });
-            setDraft((d) => (d && !d.some((item) => item.id === saved.id) ? [...d, { id: saved.id, w: saved.w, h: saved.h }] : d));
+            setDraft((d) => (d && !d.some((item) => item.id === saved.id) ? compact([...d, { id: saved.id, x: saved.x, y: saved.y, w: saved.w, h: saved.h }]) : d));
           }}
         />
       )}
@@ -305,21 +325,15 @@ export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, c
           <h2>No widgets yet</h2>
           <p>{canWrite ? 'Add a widget: a chart, a top-values table, a number or live log lines, each from a query.' : 'Nobody has added a widget yet.'}</p>
         </div>
+      ) : draft ? (
+        <Suspense fallback={<div className="loading">Loading the layout editor…</div>}>
+          <LayoutEditor cells={draft} onChange={setDraft}>
+            {(cell) => card({ ...byId.get(cell.id)!, ...cell }, draft.findIndex((item) => item.id === cell.id))}
+          </LayoutEditor>
+        </Suspense>
       ) : (
-        <div className={`dashboard-grid${draft ? ' editing' : ''}`} data-testid="dashboard-grid">
-          {placed.map(({ widget, cell }, index) => (
-            <WidgetCard
-              key={widget.id}
-              uid={uid}
-              widget={widget}
-              range={param}
-              live={range.kind === 'relative'}
-              tenant={tenant}
-              createSocket={createSocket}
-              style={cellStyle(cell)}
-              controls={controls(widget, index)}
-            />
-          ))}
+        <div className="dashboard-grid" data-testid="dashboard-grid">
+          {sortWidgets(dashboard.widgets).map((widget, index) => card(widget, index, cellStyle(widget)))}
         </div>
       )}
     </div>

@@ -101,64 +101,66 @@ export function DashboardsPage({ canWrite, tenant, onOpen }: DashboardsPageProps
       {items === null && !loadError && <div className="loading">Loading…</div>}
       {items?.length === 0 && <div className="list-note">No dashboards yet.</div>}
       {items && items.length > 0 && (
-        <table className="keys-table" data-testid="dashboards-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Widgets</th>
-              <th>Range</th>
-              <th>Updated</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((d) => (
-              <tr key={d.uid} data-testid="dashboard-row" data-uid={d.uid}>
-                <td>
-                  {renaming?.uid === d.uid ? (
-                    <form className="inline-form" onSubmit={rename}>
-                      <input aria-label="New name" data-testid="dashboard-rename-input" value={renaming.name} onChange={(e) => setRenaming({ uid: d.uid, name: e.target.value })} />
-                      <button type="submit" data-testid="dashboard-rename-save">
-                        Save
-                      </button>
-                      <button type="button" className="link-button" onClick={() => setRenaming(null)}>
-                        Cancel
-                      </button>
-                    </form>
-                  ) : (
-                    <a
-                      href={dashboardHref(d, tenant)}
-                      data-testid="dashboard-open"
-                      onClick={(e) => {
-                        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
-                        e.preventDefault();
-                        onOpen(d.uid, d.time_range);
-                      }}
-                    >
-                      {d.name}
-                    </a>
-                  )}
-                  {d.description && <div className="list-note">{d.description}</div>}
-                </td>
-                <td>{d.widget_count}</td>
-                <td>{rangeText(d.time_range)}</td>
-                <td>{formatLocalTime(d.updated_at).slice(0, 16)}</td>
-                <td className="key-actions">
-                  {canWrite && renaming?.uid !== d.uid && (
-                    <>
-                      <button type="button" data-testid="dashboard-rename" onClick={() => setRenaming({ uid: d.uid, name: d.name })}>
-                        Rename
-                      </button>{' '}
-                      <button type="button" data-testid="dashboard-delete" onClick={() => remove(d)}>
-                        Delete
-                      </button>
-                    </>
-                  )}
-                </td>
+        <div className="table-scroll">
+          <table className="keys-table" data-testid="dashboards-table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Widgets</th>
+                <th>Range</th>
+                <th>Updated</th>
+                <th />
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {items.map((d) => (
+                <tr key={d.uid} data-testid="dashboard-row" data-uid={d.uid}>
+                  <td>
+                    {renaming?.uid === d.uid ? (
+                      <form className="inline-form" onSubmit={rename}>
+                        <input aria-label="New name" data-testid="dashboard-rename-input" value={renaming.name} onChange={(e) => setRenaming({ uid: d.uid, name: e.target.value })} />
+                        <button type="submit" data-testid="dashboard-rename-save">
+                          Save
+                        </button>
+                        <button type="button" className="link-button" onClick={() => setRenaming(null)}>
+                          Cancel
+                        </button>
+                      </form>
+                    ) : (
+                      <a
+                        href={dashboardHref(d, tenant)}
+                        data-testid="dashboard-open"
+                        onClick={(e) => {
+                          if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+                          e.preventDefault();
+                          onOpen(d.uid, d.time_range);
+                        }}
+                      >
+                        {d.name}
+                      </a>
+                    )}
+                    {d.description && <div className="list-note">{d.description}</div>}
+                  </td>
+                  <td>{d.widget_count}</td>
+                  <td>{rangeText(d.time_range)}</td>
+                  <td>{formatLocalTime(d.updated_at).slice(0, 16)}</td>
+                  <td className="key-actions">
+                    {canWrite && renaming?.uid !== d.uid && (
+                      <>
+                        <button type="button" data-testid="dashboard-rename" onClick={() => setRenaming({ uid: d.uid, name: d.name })}>
+                          Rename
+                        </button>{' '}
+                        <button type="button" data-testid="dashboard-delete" onClick={() => remove(d)}>
+                          Delete
+                        </button>
+                      </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {canWrite ? (
         <form className="inline-form" onSubmit={create}>

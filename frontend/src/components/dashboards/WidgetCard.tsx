@@ -65,6 +65,7 @@ export function WidgetCard({ uid, widget, range, live, tenant, createSocket, con
   const key = JSON.stringify([uid, widget.id, widget.kind, widget.query, widget.split_by, widget.options, range]);
   const state = useFetch((signal) => getWidgetData(uid, widget.id, range, { signal }), key);
   const data = state.data && state.data.kind === widget.kind ? state.data : null;
+  const titleId = `widget-title-${uid}-${widget.id}`;
   return (
     <section
       className={`widget widget-${widget.kind}`}
@@ -72,15 +73,20 @@ export function WidgetCard({ uid, widget, range, live, tenant, createSocket, con
       data-testid="widget"
       data-widget-id={widget.id}
       data-kind={widget.kind}
+      data-x={widget.x}
+      data-y={widget.y}
+      data-w={widget.w}
+      data-h={widget.h}
       aria-busy={state.loading}
     >
       <header className="widget-head">
-        <h3 className="widget-title" title={widget.query}>
+        <h3 className="widget-title" id={titleId} title={widget.query}>
           {widgetTitle(widget)}
         </h3>
         {controls}
       </header>
-      <div className="widget-body">
+      {/* Focusable: a small widget scrolls its body, and keyboard users must be able to scroll it too. */}
+      <div className="widget-body" tabIndex={0} role="group" aria-labelledby={titleId}>
         {state.error && (
           <div className="error-banner" role="alert" data-testid="widget-error">
             {state.error}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cellStyle, flow, move, rangeToStored, sameRange, sortWidgets, storedToRange } from './layout';
+import { cellStyle, compact, nudge, rangeToStored, sameRange, sortWidgets, storedToRange, type Placed } from './layout';
 import type { Widget } from '../../types';
 
 const widget = (id: number, x: number, y: number, w = 6, h = 4): Widget => ({ id, x, y, w, h, title: '', kind: 'single_number', query: '', split_by: '', options: {} });
@@ -9,19 +9,7 @@ describe('dashboard layout', () => {
     expect(sortWidgets([widget(1, 6, 0), widget(2, 0, 4), widget(3, 0, 0)]).map((w) => w.id)).toEqual([3, 1, 2]);
   });
 
-  it('flows widgets into rows of 12 columns without overlaps', () => {
-    const cells = flow([
-      { id: 1, w: 6, h: 4 },
-      { id: 2, w: 4, h: 2 },
-      { id: 3, w: 4, h: 3 },
-      { id: 4, w: 12, h: 2 },
-    ]);
-    expect(cells).toEqual([
-      { id: 1, x: 0, y: 0, w: 6, h: 4 },
-      { id: 2, x: 6, y: 0, w: 4, h: 2 },
-      { id: 3, x: 0, y: 4, w: 4, h: 3 },
-      { id: 4, x: 0, y: 7, w: 12, h: 2 },
-    ]);
+  const noOverlaps = (cells: Placed[]) => {
     for (const a of cells) {
       for (const b of cells) {
         if (a === b) continue;
@@ -29,12 +17,46 @@ describe('dashboard layout', () => {
         expect(overlap).toBe(false);
       }
     }
+  };
+  // the dashboard of the browser tests: a number and a table side by side, a chart under them
+  const board: Placed[] = [
+    { id: 1, x: 0, y: 0, w: 4, h: 3 },
+    { id: 2, x: 4, y: 0, w: 8, h: 3 },
+    { id: 3, x: 0, y: 3, w: 12, h: 4 },
+  ];
+
+  it('floats widgets up into free rows', () => {
+    expect(compact([{ id: 1, x: 0, y: 5, w: 6, h: 2 }, { id: 2, x: 6, y: 9, w: 6, h: 2 }])).toEqual([
+      { id: 1, x: 0, y: 0, w: 6, h: 2 },
+      { id: 2, x: 6, y: 0, w: 6, h: 2 },
+    ]);
   });
 
-  it('moves an item up or down, staying inside the list', () => {
-    expect(move(['a', 'b', 'c'], 2, -1)).toEqual(['a', 'c', 'b']);
-    expect(move(['a', 'b', 'c'], 0, 1)).toEqual(['b', 'a', 'c']);
-    expect(move(['a', 'b', 'c'], 0, -1)).toEqual(['a', 'b', 'c']);
+  it('widens a widget and pushes what it would cover down', () => {
+    const cells = nudge(board, 1, { dw: 2 });
+    expect(cells).toEqual([
+      { id: 1, x: 0, y: 0, w: 6, h: 3 },
+      { id: 2, x: 4, y: 3, w: 8, h: 3 },
+      { id: 3, x: 0, y: 6, w: 12, h: 4 },
+    ]);
+    noOverlaps(cells);
+  });
+
+  it('grows leftwards at the right edge, never past 12 columns', () => {
+    const wider = nudge(board, 2, { dw: 3 });
+    expect(wider.find((c) => c.id === 2)).toMatchObject({ x: 1, w: 11 });
+    noOverlaps(wider);
+    expect(nudge(board, 2, { dw: 9 }).find((c) => c.id === 2)).toMatchObject({ x: 0, w: 12 });
+    expect(nudge(board, 3, { dw: 5, dh: 20 }).find((c) => c.id === 3)).toMatchObject({ w: 12, h: 12 });
+  });
+
+  it('moves a widget down past the one under it, and back up', () => {
+    const down = nudge(board, 1, { dy: 1 });
+    expect(down.find((c) => c.id === 1)!.y).toBeGreaterThan(down.find((c) => c.id === 3)!.y);
+    noOverlaps(down);
+    const left = nudge(board, 2, { dx: -1 });
+    noOverlaps(left);
+    expect(left.find((c) => c.id === 2)!.x).toBe(3);
   });
 
   it('places a cell on the CSS grid', () => {

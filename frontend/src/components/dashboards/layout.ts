@@ -1,5 +1,7 @@
 /** The dashboard grid: 12 columns (dashboards/models.py GRID_COLUMNS), rows of a fixed height. */
-import type { Cell, StoredRange, Widget } from '../../types';
+import type { Cell, StoredRange } from '../../types';
+// The framework-free core only: the editor's React part is loaded when someone edits (DashboardView).
+import { moveElement, verticalCompactor, type Layout, type LayoutItem } from 'react-grid-layout/core';
 import { DEFAULT_RANGE, isPreset, type TimeRange } from '../../timeRange';
 
 export const GRID_COLUMNS = 12;
@@ -16,41 +18,68 @@ export const WIDTHS: Array<[number, string]> = [
 ];
 
 /** Reading order: top to bottom, then left to right. */
-export function sortWidgets<T extends Widget>(widgets: readonly T[]): T[] {
+export function sortWidgets<T extends Cell & { id: number }>(widgets: readonly T[]): T[] {
   return [...widgets].sort((a, b) => a.y - b.y || a.x - b.x || a.id - b.id);
 }
 
-/**
- * Places widgets in order, left to right, starting a new row when the next one does not fit.
- * Cells never overlap, so the result always passes the server's layout check.
- */
-export function flow(items: ReadonlyArray<{ id: number; w: number; h: number }>): Array<Cell & { id: number }> {
-  const cells: Array<Cell & { id: number }> = [];
-  let x = 0;
-  let y = 0;
-  let rowHeight = 0;
-  for (const item of items) {
-    const w = Math.min(GRID_COLUMNS, Math.max(1, item.w));
-    const h = Math.max(1, item.h);
-    if (x + w > GRID_COLUMNS) {
-      y += rowHeight;
-      x = 0;
-      rowHeight = 0;
-    }
-    cells.push({ id: item.id, x, y, w, h });
-    x += w;
-    rowHeight = Math.max(rowHeight, h);
-  }
-  return cells;
+/** A widget's place on the grid. */
+export type Placed = Cell & { id: number };
+
+/** The layout editor's grid (react-grid-layout) items; heights are capped like the server caps them. */
+export function toGridLayout(cells: readonly Placed[]): LayoutItem[] {
+  return cells.map(({ id, x, y, w, h }) => ({ i: String(id), x, y, w, h, minW: 1, minH: 1, maxW: GRID_COLUMNS, maxH: MAX_HEIGHT }));
 }
 
-/** The list with item `index` moved by `delta` places (clamped to the ends). */
-export function move<T>(items: readonly T[], index: number, delta: number): T[] {
-  const to = Math.max(0, Math.min(items.length - 1, index + delta));
-  const next = [...items];
-  const [item] = next.splice(index, 1);
-  next.splice(to, 0, item);
-  return next;
+export function fromGridLayout(layout: Layout): Placed[] {
+  return sortWidgets(layout.map(({ i, x, y, w, h }) => ({ id: Number(i), x, y, w, h })));
+}
+
+/**
+ * Widgets float up into free rows and never overlap: the rule the editor keeps while dragging, so a
+ * keyboard change lands where a drag would have put it and Save always passes the server's check.
+ */
+export function compact(cells: readonly Placed[]): Placed[] {
+  return fromGridLayout(verticalCompactor.compact(toGridLayout(cells), GRID_COLUMNS));
+}
+
+export interface Nudge {
+  dx?: number;
+  dy?: number;
+  dw?: number;
+  dh?: number;
+}
+
+/** The keyboard's alternative to dragging: move or resize one widget by grid steps; others make room. */
+export function nudge(cells: readonly Placed[], id: number, { dx = 0, dy = 0, dw = 0, dh = 0 }: Nudge): Placed[] {
+  let layout = toGridLayout(cells);
+  const item = layout.find((l) => l.i === String(id));
+  if (!item) return [...cells];
+  if (dw || dh) {
+    item.w = Math.max(1, Math.min(GRID_COLUMNS, item.w + dw));
+    item.h = Math.max(1, Math.min(MAX_HEIGHT, item.h + dh));
+    // Wider than the room on its right: it grows leftwards instead of leaving the grid.
+    item.x = Math.min(item.x, GRID_COLUMNS - item.w);
+  }
+  if (dx || dy) {
+    const x = Math.max(0, Math.min(GRID_COLUMNS - item.w, item.x + dx));
+    // Down by one step means past the widget below, or the compaction would float it straight back.
+    const y = Math.max(0, item.y + (dy > 0 ? belowDistance(layout, item) : dy));
+    layout = moveElement(layout, item, x, y, true, false, 'vertical', GRID_COLUMNS);
+  }
+  return fromGridLayout(verticalCompactor.compact(layout, GRID_COLUMNS));
+}
+
+/** How far down a widget goes to pass the next one under it (one row when nothing is under it). */
+function belowDistance(layout: readonly LayoutItem[], item: LayoutItem): number {
+  const under = layout.filter((l) => l !== item && l.y >= item.y + item.h && l.x < item.x + item.w && item.x < l.x + l.w);
+  if (under.length === 0) return 1;
+  const next = Math.min(...under.map((l) => l.y));
+  return next - item.y + Math.min(...under.filter((l) => l.y === next).map((l) => l.h));
+}
+
+/** Widths the editor offers, in grid columns, with the widget's own when it is not one of them. */
+export function widthChoices(w: number): Array<[number, string]> {
+  return WIDTHS.some(([width]) => width === w) ? WIDTHS : [...WIDTHS, [w, `${w}/12`]];
 }
 
 /** CSS grid placement for a cell. */

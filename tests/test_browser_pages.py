@@ -108,34 +108,6 @@ def test_dashboard_widgets_are_dragged_and_resized_and_the_layout_persists(acme_
 
 LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"]
 
-# The explorer's list, rows, level badges, query bar, histogram and facets are being reworked on other
-# branches of issue #23; their violations are recorded there. These node selectors name those parts.
-OTHERS = ("search-button", "level-badge", ".level-", "log-row", "log-list", "log-details", "query-bar",
-          "filter-text", "histogram", "facet")
-
-
-class OthersViolations(AssertionError):
-    """Every violation found is in a part another branch owns (OTHERS)."""
-
-
-def assert_accessible_but_others(page, where: str) -> None:
-    """assert_accessible, except that violations only in OTHERS raise OthersViolations, which the
-    explorer's tests expect (xfail) until those branches are merged; any other violation fails them."""
-    found = axe_violations(page)
-    mine = [{**v, "nodes": [n for n in v["nodes"] if not any(o in n for o in OTHERS)]} for v in found]
-    mine = [v for v in mine if v["nodes"]]
-    assert not mine, f"axe-core found serious or critical violations on {where}:\n" + orjson.dumps(
-        mine, option=orjson.OPT_INDENT_2).decode()
-    if found:
-        raise OthersViolations(f"{where}: " + orjson.dumps(found).decode())
-
-
-explorer_xfail = pytest.mark.xfail(
-    raises=OthersViolations, strict=False,
-    reason="color-contrast in the explorer's search button (light) and info/debug level badges (both themes), "
-           "owned by the query bar and log list branches; remove once merged")
-
-
 def _thirty_lines() -> list[dict]:
     return [{"message": f"{level} line {i}: GET /api/orders/{i} took {i * 7} ms", "level": level,
              "service": ["shop", "billing", "auth"][i % 3], "host": f"web-{i % 2 + 1}",
@@ -154,7 +126,6 @@ def _one_h1(page, text: str) -> None:
     assert page.inner_text("h1") == text or page.locator("h1").text_content() == text
 
 
-@explorer_xfail
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_explorer_with_lines_and_an_open_row_is_accessible(dashboard_user, server, browser, theme):
     assert http_post_logs(server, dashboard_user, _thirty_lines())[0] == 202
@@ -166,11 +137,10 @@ def test_explorer_with_lines_and_an_open_row_is_accessible(dashboard_user, serve
     _one_h1(page, "Logs")
     assert page.get_attribute("[data-testid=tab-logs]", "aria-current") == "page"
     shoot(page, f"explorer-{theme}")
-    assert_accessible_but_others(page, f"the explorer ({theme})")
+    assert_accessible(page, f"the explorer ({theme})")
     context.close()
 
 
-@explorer_xfail
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_live_view_is_accessible(dashboard_user, server, browser, theme):
     context, page = open_page(browser, server, "/")
@@ -180,7 +150,7 @@ def test_live_view_is_accessible(dashboard_user, server, browser, theme):
     assert http_post_logs(server, dashboard_user, _thirty_lines()[:6])[0] == 202
     until(page, lambda: rows(page) >= 6, "the live lines")
     shoot(page, f"live-{theme}")
-    assert_accessible_but_others(page, f"the live view ({theme})")
+    assert_accessible(page, f"the live view ({theme})")
     context.close()
 
 

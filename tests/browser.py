@@ -16,6 +16,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 USER, PASSWORD = "ada", "correct horse battery"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
+# Resolves after two animation frames: whatever a resize scheduled has been drawn.
+NEXT_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 def until(page, check, what: str, timeout: float = 15):
@@ -49,16 +51,26 @@ def open_page(browser, server, path: str = "/", *, viewport=DESKTOP, **context_o
     return context, page
 
 
-def shoot(page, name: str) -> None:
-    """Screenshots of the page as it is, at 1440 px and at 390 px, then back to the first size."""
+def sideways_overflow(page) -> int:
+    """How many pixels the page scrolls sideways (0 when it fits the viewport's width)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def shoot(page, name: str) -> dict[str, int]:
+    """Screenshots of the page as it is, at 1440 px and at 390 px, then back to the first size.
+    Returns the sideways overflow at each width ({"1440": px, "390": px})."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     before = page.viewport_size
+    overflow = {}
     for label, size in (("1440", DESKTOP), ("390", PHONE)):
         page.set_viewport_size(size)
-        page.wait_for_timeout(100)  # let a resize observer lay the page out again; not synchronisation
+        until(page, lambda: page.evaluate("() => document.documentElement.clientWidth") <= size["width"], "the resize")
+        page.evaluate(NEXT_FRAMES)  # resize observers have laid the page out again
         page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+        overflow[label] = sideways_overflow(page)
     if before:
         page.set_viewport_size(before)
+    return overflow
 
 
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:

@@ -366,3 +366,42 @@ def dashboard_user(server, make_key):
     user = get_user_model().objects.create_user(USER, password=PASSWORD)
     Membership.objects.create(user=user, tenant=Tenant.objects.get(slug="acme"), role="owner")
     return key
+
+
+@pytest.fixture
+def acme_board(dashboard_user, server, client):
+    """Lines in the store, a dashboard with three widgets and a firing alert rule, all made through the API
+    before Playwright starts its event loop (the ORM refuses to run inside one)."""
+    from datetime import datetime, timedelta, timezone
+
+    from django.utils import timezone as dj_timezone
+
+    from alerts.evaluation import evaluate_rule
+    from alerts.models import Rule
+    from logs.models import LogEntry
+
+    # Two minutes old: inside the dashboard's range and inside the alert window, which ends a little before now.
+    at = (datetime.now(timezone.utc) - timedelta(minutes=2)).isoformat()
+    lines = [{"message": f"GET /cart 200 in {i}ms", "level": "info", "service": "shop", "timestamp": at}
+             for i in range(5)]
+    lines += [{"message": f"card declined #{i}", "level": "error", "service": "billing", "timestamp": at}
+              for i in range(3)]
+    assert http_post_logs(server, dashboard_user, lines)[0] == 202
+    wait_for(lambda: LogEntry.objects.count() == len(lines), timeout=60, what="the lines to be stored")
+
+    client.force_login(get_user_model().objects.get(username="ada"))
+    board = client.post("/api/v1/dashboards", {
+        "name": "Checkout", "time_range": {"range": "24h"},
+        "widgets": [
+            {"title": "Billing errors", "kind": "single_number", "query": "level:error", "x": 0, "y": 0, "w": 4, "h": 3},
+            {"title": "Lines by service", "kind": "top_values", "split_by": "service", "x": 4, "y": 0, "w": 8, "h": 3},
+            {"title": "Lines by level", "kind": "timeseries", "split_by": "level", "x": 0, "y": 3, "w": 12, "h": 4},
+        ]}, format="json")
+    assert board.status_code == 201, board.content
+    rule = client.post("/api/v1/alerts/rules", {
+        "name": "Card declines", "query": "level:error service:billing", "kind": "count", "comparison": "above",
+        "threshold": 2, "window_seconds": 900, "interval_seconds": 60}, format="json")
+    assert rule.status_code == 201, rule.content
+    outcome = evaluate_rule(Rule.objects.get(pk=rule.json()["id"]), dj_timezone.now())
+    assert outcome is not None and outcome.state == "firing" and outcome.count == 3
+    return board.json()["uid"]

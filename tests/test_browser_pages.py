@@ -7,10 +7,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.browser import SHOTS, assert_accessible, axe_violations, open_page, rows, shoot, until
+from tests.browser import SHOTS, assert_accessible, open_page, rows, shoot, until
 from tests.conftest import http_post_logs
 # Fixtures: lines in the store, a dashboard with three widgets and a firing alert rule.
-from tests.test_dashboard_e2e import acme_board, acme_key  # noqa: F401
 
 pytestmark = pytest.mark.live
 
@@ -136,7 +135,7 @@ def test_explorer_with_lines_and_an_open_row_is_accessible(dashboard_user, serve
     page.wait_for_selector("[data-testid=log-details]")
     _one_h1(page, "Logs")
     assert page.get_attribute("[data-testid=tab-logs]", "aria-current") == "page"
-    shoot(page, f"explorer-{theme}")
+    assert shoot(page, f"explorer-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
     assert_accessible(page, f"the explorer ({theme})")
     context.close()
 
@@ -149,7 +148,7 @@ def test_live_view_is_accessible(dashboard_user, server, browser, theme):
     until(page, lambda: page.get_attribute("[data-testid=live-status]", "data-status") == "live", "live")
     assert http_post_logs(server, dashboard_user, _thirty_lines()[:6])[0] == 202
     until(page, lambda: rows(page) >= 6, "the live lines")
-    shoot(page, f"live-{theme}")
+    assert shoot(page, f"live-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
     assert_accessible(page, f"the live view ({theme})")
     context.close()
 
@@ -161,7 +160,7 @@ def test_dashboards_list_and_a_dashboard_are_accessible(acme_board, server, brow
     page.wait_for_selector("text=Checkout")
     _one_h1(page, "Dashboards")
     assert page.get_attribute("[data-testid=tab-dashboards]", "aria-current") == "page"
-    shoot(page, f"dashboards-{theme}")
+    assert shoot(page, f"dashboards-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
     assert_accessible(page, f"the dashboards list ({theme})")
 
     page.goto(f"http://{server}/?view=dashboards&dashboard={acme_board}")
@@ -169,11 +168,11 @@ def test_dashboards_list_and_a_dashboard_are_accessible(acme_board, server, brow
     page.wait_for_selector("[data-testid=top-value-row]")
     page.wait_for_selector("[data-testid=timeseries] canvas")
     _one_h1(page, "Dashboards")
-    shoot(page, f"dashboard-{theme}")
+    assert shoot(page, f"dashboard-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
     assert_accessible(page, f"a dashboard ({theme})")
     page.click("[data-testid=edit-layout]")
     page.wait_for_selector("[data-testid=widget-resize-handle]")
-    shoot(page, f"dashboard-layout-{theme}")
+    assert shoot(page, f"dashboard-layout-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
     assert_accessible(page, f"a dashboard's layout editor ({theme})")
     context.close()
 
@@ -186,7 +185,7 @@ def test_alerts_page_with_a_rule_and_the_form_open_is_accessible(acme_board, ser
     _one_h1(page, "Alerts")
     page.click("[data-testid=new-rule]")
     page.wait_for_selector("[data-testid=rule-form]")
-    shoot(page, f"alerts-{theme}")
+    assert shoot(page, f"alerts-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
     assert_accessible(page, f"the alerts page ({theme})")
     context.close()
 
@@ -199,6 +198,6 @@ def test_apps_and_keys_page_is_accessible(dashboard_user, server, browser, theme
     page.wait_for_selector("[data-testid=key-row]")
     _one_h1(page, "Apps and keys")
     assert page.get_attribute("[data-testid=tab-keys]", "aria-current") == "page"
-    shoot(page, f"apps-keys-{theme}")
+    assert shoot(page, f"apps-keys-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
     assert_accessible(page, f"the apps & keys page ({theme})")
     context.close()

@@ -4,29 +4,17 @@ search and reopen it from its URL, watch the live tail, open Apps & keys; open a
 its shared link and read its widgets; see a firing alert rule and its history.
 Screenshots of each step go to test-artifacts/screenshots/."""
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
-from django.contrib.auth import get_user_model
-from django.utils import timezone as dj_timezone
 
-from alerts.evaluation import evaluate_rule
-from alerts.models import Rule
-from logs.models import LogEntry
 from tests.browser import SHOTS, rows, until, url_param
-from tests.conftest import http_post_logs, wait_for
+from tests.conftest import http_post_logs
 
 pytestmark = pytest.mark.live
 
 
-@pytest.fixture
-def acme_key(dashboard_user):
-    return dashboard_user
-
-
-def test_sign_in_search_open_a_row_and_tail_live(acme_key, server, browser):
+def test_sign_in_search_open_a_row_and_tail_live(dashboard_user, server, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    key = acme_key
+    key = dashboard_user
     lines = [{"message": f"GET /checkout 200 in {i}ms", "level": "info", "service": "shop", "host": "web-1"}
              for i in range(20)]
     lines += [{"message": "payment provider timeout", "level": "error", "service": "billing", "host": "web-2",
@@ -122,38 +110,7 @@ def test_sign_in_search_open_a_row_and_tail_live(acme_key, server, browser):
     context.close()
 
 
-@pytest.fixture
-def acme_board(acme_key, server, client):
-    """Lines in the store, a dashboard with three widgets and a firing alert rule, all made through the API
-    before Playwright starts its event loop (the ORM refuses to run inside one)."""
-    # Two minutes old: inside the dashboard's range and inside the alert window, which ends a little before now.
-    at = (datetime.now(timezone.utc) - timedelta(minutes=2)).isoformat()
-    lines = [{"message": f"GET /cart 200 in {i}ms", "level": "info", "service": "shop", "timestamp": at}
-             for i in range(5)]
-    lines += [{"message": f"card declined #{i}", "level": "error", "service": "billing", "timestamp": at}
-              for i in range(3)]
-    assert http_post_logs(server, acme_key, lines)[0] == 202
-    wait_for(lambda: LogEntry.objects.count() == len(lines), timeout=60, what="the lines to be stored")
-
-    client.force_login(get_user_model().objects.get(username="ada"))
-    board = client.post("/api/v1/dashboards", {
-        "name": "Checkout", "time_range": {"range": "24h"},
-        "widgets": [
-            {"title": "Billing errors", "kind": "single_number", "query": "level:error", "x": 0, "y": 0, "w": 4, "h": 3},
-            {"title": "Lines by service", "kind": "top_values", "split_by": "service", "x": 4, "y": 0, "w": 8, "h": 3},
-            {"title": "Lines by level", "kind": "timeseries", "split_by": "level", "x": 0, "y": 3, "w": 12, "h": 4},
-        ]}, format="json")
-    assert board.status_code == 201, board.content
-    rule = client.post("/api/v1/alerts/rules", {
-        "name": "Card declines", "query": "level:error service:billing", "kind": "count", "comparison": "above",
-        "threshold": 2, "window_seconds": 900, "interval_seconds": 60}, format="json")
-    assert rule.status_code == 201, rule.content
-    outcome = evaluate_rule(Rule.objects.get(pk=rule.json()["id"]), dj_timezone.now())
-    assert outcome is not None and outcome.state == "firing" and outcome.count == 3
-    return board.json()["uid"]
-
-
-def test_shared_dashboard_shows_its_widgets_and_alerts_show_the_firing_rule(acme_board, acme_key, server, browser):
+def test_shared_dashboard_shows_its_widgets_and_alerts_show_the_firing_rule(acme_board, dashboard_user, server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -183,7 +140,7 @@ def test_shared_dashboard_shows_its_widgets_and_alerts_show_the_firing_rule(acme
     page.click("[data-testid=cancel-layout]")
 
     # A line sent now shows after a range change and Refresh (each asks the server again).
-    assert http_post_logs(server, acme_key, [{"message": "cart error", "level": "error", "service": "shop"}])[0] == 202
+    assert http_post_logs(server, dashboard_user, [{"message": "cart error", "level": "error", "service": "shop"}])[0] == 202
     page.click("[data-testid=range-15m]")
     until(page, lambda: url_param(page, "range") == "15m", "the new range in the URL")
 

@@ -217,6 +217,7 @@ export default function App({ createSocket }: AppProps = {}) {
             canWrite={canWrite(me)}
             tenant={me.tenant.slug}
             createSocket={createSocket}
+            rangeExtra={<TimeZoneToggle onChange={setZone} />}
           />
         )}
         {onLogs && me && (

@@ -50,6 +50,12 @@ export function useTimeZone(): TimeZoneState {
   return useContext(TimeZoneContext);
 }
 
+/** Formats an ISO time in the chosen zone, as "2026-11-29 23:40:01.123"; for pages that cut the text. */
+export function useFormatTime(): (iso: string) => string {
+  const { zone } = useTimeZone();
+  return (iso: string) => formatTime(iso, zone);
+}
+
 /** A time in the chosen zone, as "2026-11-29 23:40:01.123" (`length` cuts it, e.g. 19 for seconds). */
 export function ZonedTime({ iso, length }: { iso: string; length?: number }) {
   const { zone } = useTimeZone();

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useFormatTime } from '../timeZone';
 import { createApp, createKey, errorMessage, getApps, listKeys, revokeKey, rotateKey } from '../api';
-import { formatLocalTime } from '../format';
 import type { ApiKeyInfo, App } from '../types';
 import { UsagePanel } from './UsagePanel';
 
@@ -15,6 +15,7 @@ export function parseGraceHours(text: string): number | null {
 
 /** Apps and API keys of the tenant (owners/admins): usage, create apps, create keys (shown once), rotate, revoke. */
 export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
+  const formatTime = useFormatTime();
   const [apps, setApps] = useState<App[]>([]);
   const [keys, setKeys] = useState<ApiKeyInfo[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -131,7 +132,7 @@ export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
             {replaced && (
               <p data-testid="rotated-note">
                 It replaces <code>{replaced.prefix}</code>, which keeps working until{' '}
-                <span data-testid="old-key-expires">{replaced.expiresAt ? formatLocalTime(replaced.expiresAt) : 'it is revoked'}</span>.
+                <span data-testid="old-key-expires">{replaced.expiresAt ? formatTime(replaced.expiresAt) : 'it is revoked'}</span>.
               </p>
             )}
             <code data-testid="new-key-value">{newKey}</code>{' '}
@@ -202,8 +203,8 @@ export function AppsKeysPage({ reloadKey = '' }: { reloadKey?: string }) {
                     <td>{k.name || '—'}</td>
                     <td>{k.app}</td>
                     <td>{k.scopes.join(', ')}</td>
-                    <td>{k.last_used_at ? formatLocalTime(k.last_used_at) : 'never'}</td>
-                    <td data-testid="key-expires">{k.expires_at ? formatLocalTime(k.expires_at) : 'never'}</td>
+                    <td>{k.last_used_at ? formatTime(k.last_used_at) : 'never'}</td>
+                    <td data-testid="key-expires">{k.expires_at ? formatTime(k.expires_at) : 'never'}</td>
                     <td>{k.active ? 'yes' : k.revoked_at ? 'revoked' : 'no'}</td>
                     <td className="key-actions">
                       {k.active && rotating?.id !== k.id && (

@@ -1,6 +1,7 @@
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { ApiError, deleteRule, errorMessage, getApps, listChannels, listRules, updateRule } from '../../api';
-import { formatCount, formatDuration, formatLocalTime } from '../../format';
+import { formatCount, formatDuration } from '../../format';
+import { useFormatTime } from '../../timeZone';
 import type { SuggestContext } from '../../suggest';
 import type { AlertRule, Channel } from '../../types';
 import { MuteControl } from './MuteControl';
@@ -34,6 +35,7 @@ function describeError(e: unknown): string {
 
 /** The tenant's alert rules with their state, the editor, mute, history per rule, and the notification channels. */
 export function AlertsPage({ canWrite, canManage, tenant, refreshMs = 30_000 }: AlertsPageProps) {
+  const formatTime = useFormatTime();
   const [rules, setRules] = useState<AlertRule[] | null>(null);
   const [channels, setChannels] = useState<Channel[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -163,7 +165,7 @@ export function AlertsPage({ canWrite, canManage, tenant, refreshMs = 30_000 }: 
                     </td>
                     <td>
                       <StateBadge state={r.state} />
-                      {r.state_changed_at && <div className="list-note">since {formatLocalTime(r.state_changed_at).slice(0, 16)}</div>}
+                      {r.state_changed_at && <div className="list-note">since {formatTime(r.state_changed_at).slice(0, 16)}</div>}
                     </td>
                     <td data-testid="rule-condition">
                       {r.condition} in {formatDuration(r.window_seconds)}
@@ -172,7 +174,7 @@ export function AlertsPage({ canWrite, canManage, tenant, refreshMs = 30_000 }: 
                     <td data-testid="rule-last-evaluation">
                       {r.last_evaluated_at ? (
                         <>
-                          {formatLocalTime(r.last_evaluated_at).slice(0, 19)}
+                          {formatTime(r.last_evaluated_at).slice(0, 19)}
                           {r.last_count !== null && <div className="list-note">{formatCount(r.last_count)} lines</div>}
                         </>
                       ) : (

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { formatLocalTime, parseTime } from '../../format';
+import { parseTime } from '../../format';
+import { useFormatTime } from '../../timeZone';
 import { fromDatetimeLocal, toDatetimeLocal } from '../../timeRange';
 
 const SNOOZES: Array<[string, number]> = [
@@ -24,6 +25,7 @@ export interface MuteControlProps {
 
 /** "Muted until …" with Unmute, or Mute for a preset span or until a chosen time. */
 export function MuteControl({ mutedUntil, disabled = false, onChange, now = Date.now }: MuteControlProps) {
+  const formatTime = useFormatTime();
   const [open, setOpen] = useState(false);
   const [until, setUntil] = useState(() => toDatetimeLocal(new Date(now() + 3_600_000).toISOString()));
 
@@ -31,7 +33,7 @@ export function MuteControl({ mutedUntil, disabled = false, onChange, now = Date
     return (
       <span className="mute-control" data-testid="mute-control">
         <span className="muted-until" data-testid="muted-until">
-          Muted until {formatLocalTime(mutedUntil as string).slice(0, 16)}
+          Muted until {formatTime(mutedUntil as string).slice(0, 16)}
         </span>{' '}
         {!disabled && (
           <button type="button" className="link-button" data-testid="unmute" onClick={() => onChange(null)}>

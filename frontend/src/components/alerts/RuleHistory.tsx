@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { errorMessage, listAlertEvents } from '../../api';
-import { formatCount, formatLocalTime } from '../../format';
+import { formatCount } from '../../format';
+import { useFormatTime } from '../../timeZone';
 import { DEFAULT_STATE, serializeExplorerState } from '../../urlState';
 import type { AlertEvent } from '../../types';
 import { LevelBadge } from '../LevelBadge';
@@ -27,6 +28,7 @@ export interface RuleHistoryProps {
 
 /** A rule's state changes, newest first: what the window held, sample lines, where notifications went. */
 export function RuleHistory({ ruleId, tenant, reloadKey }: RuleHistoryProps) {
+  const formatTime = useFormatTime();
   const [events, setEvents] = useState<AlertEvent[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -61,13 +63,13 @@ export function RuleHistory({ ruleId, tenant, reloadKey }: RuleHistoryProps) {
         {events?.map((ev) => (
           <li key={ev.id} className="alert-event" data-testid="alert-event" data-state={ev.state}>
             <div className="alert-event-head">
-              <span className="log-time">{formatLocalTime(ev.at)}</span> <StateBadge state={ev.previous_state} /> →{' '}
+              <span className="log-time">{formatTime(ev.at)}</span> <StateBadge state={ev.previous_state} /> →{' '}
               <StateBadge state={ev.state} />{' '}
               <span data-testid="event-count">
                 {formatCount(ev.count)} line{ev.count === 1 ? '' : 's'}
               </span>{' '}
               <span className="list-note">
-                ({ev.condition}) in {formatLocalTime(ev.window.since).slice(11, 19)}–{formatLocalTime(ev.window.until).slice(11, 19)}
+                ({ev.condition}) in {formatTime(ev.window.since).slice(11, 19)}–{formatTime(ev.window.until).slice(11, 19)}
               </span>
               {ev.muted && <span className="muted-flag"> muted: nothing sent</span>}{' '}
               <a href={explorerLink(ev, tenant)} data-testid="event-explorer-link">

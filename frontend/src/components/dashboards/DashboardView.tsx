@@ -1,4 +1,4 @@
-import { Suspense, lazy, useCallback, useEffect, useMemo, useState, type CSSProperties } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState, type CSSProperties, type ReactNode } from 'react';
 import { ApiError, deleteWidget, errorMessage, getApps, getDashboard, saveLayout, updateDashboard } from '../../api';
 import type { WebSocketFactory } from '../../live';
 import type { SuggestContext } from '../../suggest';
@@ -19,6 +19,8 @@ export interface DashboardViewProps {
   canWrite: boolean;
   tenant: string;
   createSocket?: WebSocketFactory;
+  /** Shown beside the range picker (the time zone switch). */
+  rangeExtra?: ReactNode;
 }
 
 // Dragging and resizing (react-grid-layout) is downloaded on the first Edit layout, not with every page.
@@ -42,7 +44,7 @@ function describeError(e: unknown): string {
 }
 
 /** One dashboard: its widgets on a 12-column grid, a range they share, the layout editor and the widget editor. */
-export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, createSocket }: DashboardViewProps) {
+export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, createSocket, rangeExtra }: DashboardViewProps) {
   const [dashboard, setDashboard] = useState<Dashboard | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -240,6 +242,7 @@ export function DashboardView({ uid, range, onRange, onBack, canWrite, tenant, c
       {dashboard.description && <p className="list-note">{dashboard.description}</p>}
       <div className="toolbar">
         <TimeRangePicker value={range} onChange={(r) => onRange(r)} presets={DASHBOARD_PRESETS} />
+        {rangeExtra}
         <button type="button" data-testid="dashboard-refresh" onClick={() => setRefresh((n) => n + 1)}>
           Refresh
         </button>

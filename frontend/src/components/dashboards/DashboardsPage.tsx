@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, createDashboard, deleteDashboard, errorMessage, listDashboards, updateDashboard } from '../../api';
-import { formatLocalTime } from '../../format';
+import { useFormatTime } from '../../timeZone';
 import { DEFAULT_STATE, serializeExplorerState } from '../../urlState';
 import type { DashboardSummary, StoredRange } from '../../types';
 import { storedToRange } from './layout';
@@ -21,12 +21,13 @@ export function dashboardHref(d: Pick<DashboardSummary, 'uid' | 'time_range'>, t
   return `/${serializeExplorerState({ ...DEFAULT_STATE, view: 'dashboards', dashboard: d.uid, tenant, range: storedToRange(d.time_range) })}`;
 }
 
-function rangeText(r: StoredRange): string {
-  return 'range' in r ? `last ${r.range}` : `${formatLocalTime(r.since).slice(0, 16)} → ${formatLocalTime(r.until).slice(0, 16)}`;
+function rangeText(r: StoredRange, formatTime: (iso: string) => string): string {
+  return 'range' in r ? `last ${r.range}` : `${formatTime(r.since).slice(0, 16)} → ${formatTime(r.until).slice(0, 16)}`;
 }
 
 /** The tenant's dashboards: open, create, rename, delete. */
 export function DashboardsPage({ canWrite, tenant, onOpen }: DashboardsPageProps) {
+  const formatTime = useFormatTime();
   const [items, setItems] = useState<DashboardSummary[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -142,8 +143,8 @@ export function DashboardsPage({ canWrite, tenant, onOpen }: DashboardsPageProps
                     {d.description && <div className="list-note">{d.description}</div>}
                   </td>
                   <td>{d.widget_count}</td>
-                  <td>{rangeText(d.time_range)}</td>
-                  <td>{formatLocalTime(d.updated_at).slice(0, 16)}</td>
+                  <td>{rangeText(d.time_range, formatTime)}</td>
+                  <td>{formatTime(d.updated_at).slice(0, 16)}</td>
                   <td className="key-actions">
                     {canWrite && renaming?.uid !== d.uid && (
                       <>

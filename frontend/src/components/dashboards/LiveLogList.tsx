@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
+import { useFormatTime } from '../../timeZone';
 import { defaultTailUrl, useLiveTail, type WebSocketFactory } from '../../live';
-import { formatLocalTime } from '../../format';
 import type { LogEntry } from '../../types';
 import { LevelBadge } from '../LevelBadge';
 
@@ -17,6 +17,7 @@ export interface LiveLogListProps {
 
 /** The widget's newest lines; while the range ends now, new matching lines arrive over the live tail. */
 export function LiveLogList({ entries, query, live, limit, tenant = '', createSocket }: LiveLogListProps) {
+  const formatTime = useFormatTime();
   const [rows, setRows] = useState<LogEntry[]>(entries);
   useEffect(() => setRows(entries), [entries]);
 
@@ -47,7 +48,7 @@ export function LiveLogList({ entries, query, live, limit, tenant = '', createSo
         <ul className="widget-log-rows">
           {rows.map((e) => (
             <li key={e.id} className="widget-log-row" data-testid="widget-log-row" data-id={e.id}>
-              <span className="log-time">{formatLocalTime(e.time).slice(11, 23)}</span> <LevelBadge level={e.level} />{' '}
+              <span className="log-time">{formatTime(e.time).slice(11, 23)}</span> <LevelBadge level={e.level} />{' '}
               <span className="log-message">{e.message}</span>
             </li>
           ))}

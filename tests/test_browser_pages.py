@@ -120,6 +120,12 @@ def _theme(page, theme: str) -> None:
     until(page, lambda: page.get_attribute("html", "data-theme") == theme, f"the {theme} theme")
 
 
+def _fits_and_is_accessible(page, shot: str, where: str) -> None:
+    """Screenshots at 1440 and 390 px with nothing scrolling sideways, then axe-core on `where`."""
+    assert shoot(page, shot) == {"1440": 0, "390": 0}, f"{where} scrolls sideways (px)"
+    assert_accessible(page, where)
+
+
 def _one_h1(page, text: str) -> None:
     assert page.locator("h1").count() == 1
     assert page.inner_text("h1") == text or page.locator("h1").text_content() == text
@@ -135,8 +141,7 @@ def test_explorer_with_lines_and_an_open_row_is_accessible(dashboard_user, serve
     page.wait_for_selector("[data-testid=log-details]")
     _one_h1(page, "Logs")
     assert page.get_attribute("[data-testid=tab-logs]", "aria-current") == "page"
-    assert shoot(page, f"explorer-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
-    assert_accessible(page, f"the explorer ({theme})")
+    _fits_and_is_accessible(page, f"explorer-{theme}", f"the explorer ({theme})")
     context.close()
 
 
@@ -148,8 +153,7 @@ def test_live_view_is_accessible(dashboard_user, server, browser, theme):
     until(page, lambda: page.get_attribute("[data-testid=live-status]", "data-status") == "live", "live")
     assert http_post_logs(server, dashboard_user, _thirty_lines()[:6])[0] == 202
     until(page, lambda: rows(page) >= 6, "the live lines")
-    assert shoot(page, f"live-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
-    assert_accessible(page, f"the live view ({theme})")
+    _fits_and_is_accessible(page, f"live-{theme}", f"the live view ({theme})")
     context.close()
 
 
@@ -160,20 +164,17 @@ def test_dashboards_list_and_a_dashboard_are_accessible(acme_board, server, brow
     page.wait_for_selector("text=Checkout")
     _one_h1(page, "Dashboards")
     assert page.get_attribute("[data-testid=tab-dashboards]", "aria-current") == "page"
-    assert shoot(page, f"dashboards-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
-    assert_accessible(page, f"the dashboards list ({theme})")
+    _fits_and_is_accessible(page, f"dashboards-{theme}", f"the dashboards list ({theme})")
 
     page.goto(f"http://{server}/?view=dashboards&dashboard={acme_board}")
     page.wait_for_selector("[data-testid=widget-number]")
     page.wait_for_selector("[data-testid=top-value-row]")
     page.wait_for_selector("[data-testid=timeseries] canvas")
     _one_h1(page, "Dashboards")
-    assert shoot(page, f"dashboard-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
-    assert_accessible(page, f"a dashboard ({theme})")
+    _fits_and_is_accessible(page, f"dashboard-{theme}", f"a dashboard ({theme})")
     page.click("[data-testid=edit-layout]")
     page.wait_for_selector("[data-testid=widget-resize-handle]")
-    assert shoot(page, f"dashboard-layout-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
-    assert_accessible(page, f"a dashboard's layout editor ({theme})")
+    _fits_and_is_accessible(page, f"dashboard-layout-{theme}", f"a dashboard's layout editor ({theme})")
     context.close()
 
 
@@ -185,8 +186,7 @@ def test_alerts_page_with_a_rule_and_the_form_open_is_accessible(acme_board, ser
     _one_h1(page, "Alerts")
     page.click("[data-testid=new-rule]")
     page.wait_for_selector("[data-testid=rule-form]")
-    assert shoot(page, f"alerts-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
-    assert_accessible(page, f"the alerts page ({theme})")
+    _fits_and_is_accessible(page, f"alerts-{theme}", f"the alerts page ({theme})")
     context.close()
 
 
@@ -198,6 +198,5 @@ def test_apps_and_keys_page_is_accessible(dashboard_user, server, browser, theme
     page.wait_for_selector("[data-testid=key-row]")
     _one_h1(page, "Apps and keys")
     assert page.get_attribute("[data-testid=tab-keys]", "aria-current") == "page"
-    assert shoot(page, f"apps-keys-{theme}") == {"1440": 0, "390": 0}, "the page scrolls sideways (px)"
-    assert_accessible(page, f"the apps & keys page ({theme})")
+    _fits_and_is_accessible(page, f"apps-keys-{theme}", f"the apps & keys page ({theme})")
     context.close()

@@ -35,7 +35,8 @@ log = logging.getLogger("devlogs.redis_queue")
 # How long the back-pressure figure is reused: one round trip a second, not one a request.
 BACKLOG_CACHE_SECONDS = 1.0
 # Entries read per stream per XREADGROUP (each up to 1,000 lines; the rest waits in our buffer).
-READ_COUNT = 50
+# Small, so that several processors share a burst instead of one taking it all.
+READ_COUNT = 10
 
 
 class RedisStreams:

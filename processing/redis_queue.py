@@ -8,6 +8,12 @@ one (durable as far as Redis's own persistence goes: appendfsync always fsyncs b
 Entries are never trimmed by length (no MAXLEN): the bound is back-pressure instead — past
 DEVLOGS_REDIS_QUEUE_MAX_PENDING unacknowledged entries publish() raises QueueUnavailable (503).
 
+Order: a stream is read by one processor at a time, as a Kafka partition is. Processors announce
+themselves in the sorted set `<prefix>:members` (score: Redis's clock, refreshed every third of
+the claim time); stream i belongs to the i-th living member modulo their number. Only around a
+membership change (a processor joining, leaving or dying) can two of them hold entries of one
+stream at once; writes are idempotent, so that may reorder, never lose or double.
+
 Consumer: XREADGROUP; commit() is XACK + XDEL in one transaction, so the streams hold exactly the
 entries not yet stored (XLEN is the backlog, and memory is given back as lines are stored). A
 processor that dies leaves its entries pending; after DEVLOGS_REDIS_QUEUE_CLAIM_IDLE_SECONDS
@@ -87,6 +93,11 @@ class RedisStreams:
         self.client.close()
 
 
+def _redis_now(client) -> float:
+    seconds, micros = client.time()
+    return seconds + micros / 1e6
+
+
 def _message(stream: str, entry_id: bytes, fields: dict) -> Message:
     return Message(key=fields.get(b"k", b"").decode(errors="replace"), value=fields.get(b"v", b""),
                    lines=max(int(fields.get(b"n", 1)), 1), handle=(stream, entry_id))
@@ -138,6 +149,9 @@ class RedisConsumer(RedisStreams, Consumer):
         self._held: dict[str, set[bytes]] = {}  # delivered to us, not yet acknowledged
         self._held_lock = threading.Lock()
         self._claimed_at = float("-inf")
+        self.members_key = f"{self.prefix}:members"
+        self.owned: list[str] = []
+        self._members_at = float("-inf")
         self._closing = threading.Event()
         self._keeper = threading.Thread(target=self._keep_alive, name="devlogs-redis-keepalive", daemon=True)
         self._keeper.start()
@@ -146,6 +160,8 @@ class RedisConsumer(RedisStreams, Consumer):
     def poll(self, *, max_lines: int, timeout: float) -> list[Message]:
         try:
             self.ensure_groups()
+            if time.monotonic() - self._members_at >= self.claim_idle / 3:
+                self._refresh_membership()
             if not self._buffer:
                 self._buffer.extend(self._reclaim())
             if not self._buffer:
@@ -162,9 +178,29 @@ class RedisConsumer(RedisStreams, Consumer):
             lines += message.lines
         return messages
 
+    def _refresh_membership(self) -> None:
+        """Say we are alive and work out which streams are ours (Redis's clock: hosts may disagree)."""
+        now = _redis_now(self.client)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zadd(self.members_key, {self.name: now})
+        pipe.zremrangebyscore(self.members_key, "-inf", now - self.claim_idle)  # the dead
+        pipe.zrange(self.members_key, 0, -1)
+        members = sorted(m.decode() for m in pipe.execute()[-1])  # by name: scores move with every refresh
+        self._members_at = time.monotonic()
+        if self.name not in members:  # removed as dead between our calls: we are back now
+            members = sorted([*members, self.name])
+        index, count = members.index(self.name), len(members)
+        owned = [stream for i, stream in enumerate(self.streams) if i % count == index]
+        if owned != self.owned:
+            log.info("reading streams %s (%s processors)", [s.rsplit(":", 1)[1] for s in owned], count)
+            self.owned = owned
+
     def _read(self, timeout: float) -> list[Message]:
+        if not self.owned:  # more processors than streams: this one waits in reserve
+            self._closing.wait(timeout)
+            return []
         block = int(timeout * 1000) if timeout > 0 else None  # BLOCK 0 would wait for ever
-        answer = self.client.xreadgroup(self.group, self.name, {s: ">" for s in self.streams}, count=READ_COUNT,
+        answer = self.client.xreadgroup(self.group, self.name, {s: ">" for s in self.owned}, count=READ_COUNT,
                                         block=block)
         messages = []
         for stream, entries in answer or []:
@@ -182,7 +218,7 @@ class RedisConsumer(RedisStreams, Consumer):
         self._claimed_at = now
         idle_ms = int(self.claim_idle * 1000)
         claimed = []
-        for stream in self.streams:
+        for stream in self.owned:
             _next, entries, *_deleted = self.client.xautoclaim(stream, self.group, self.name, idle_ms,
                                                                start_id="0-0", count=READ_COUNT)
             entries = [(entry_id, fields) for entry_id, fields in entries if fields]
@@ -235,6 +271,10 @@ class RedisConsumer(RedisStreams, Consumer):
     def close(self) -> None:
         self._closing.set()
         self._keeper.join(timeout=2)
+        try:  # leave at once: our streams go to the others without waiting for the claim time
+            self.client.zrem(self.members_key, self.name)
+        except redis.RedisError:
+            pass
         super().close()
 
     # --- holding entries ------------------------------------------------------------------------
@@ -259,6 +299,8 @@ class RedisConsumer(RedisStreams, Consumer):
             with self._held_lock:
                 held = {stream: list(ids) for stream, ids in self._held.items() if ids}
             try:
+                # Membership here too: a processor busy writing for minutes is alive all the same.
+                self.client.zadd(self.members_key, {self.name: _redis_now(self.client)})
                 for stream, ids in held.items():
                     # JUSTID: no delivery is counted; min-idle 0: taken back even if another took it.
                     self.client.xclaim(stream, self.group, self.name, 0, ids, justid=True)

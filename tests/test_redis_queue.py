@@ -118,6 +118,24 @@ def test_each_apps_lines_keep_their_order_and_stored_entries_leave_redis(rq, cli
     _assert_each_line_once(1800)
 
 
+def test_each_stream_is_read_by_one_processor_and_a_leavers_streams_go_to_the_others(rq):
+    first, second = RedisConsumer(rq), RedisConsumer(rq)
+    try:
+        first.poll(max_lines=10, timeout=0)
+        second.poll(max_lines=10, timeout=0)
+        first._members_at = float("-inf")  # look again now rather than in a third of the claim time
+        first.poll(max_lines=10, timeout=0)
+        assert first.owned and second.owned and not set(first.owned) & set(second.owned)
+        assert sorted(first.owned + second.owned) == sorted(first.streams)
+        second.close()
+        first._members_at = float("-inf")
+        first.poll(max_lines=10, timeout=0)
+        assert first.owned == first.streams
+    finally:
+        first.close()
+        second.close()
+
+
 @pytest.mark.django_db
 def test_a_dead_processors_entries_go_to_another_and_a_living_ones_stay_its_own(rq, client, key):
     post_logs(client, key, [{"message": f"m {i}"} for i in range(50)])

@@ -43,6 +43,8 @@ BACKLOG_CACHE_SECONDS = 1.0
 # Entries read per stream per XREADGROUP (each up to 1,000 lines; the rest waits in our buffer).
 # Small, so that several processors share a burst instead of one taking it all.
 READ_COUNT = 10
+# How often a processor forgets the group's long-gone consumers (a consumer idle this long, at least).
+SWEEP_SECONDS = 300.0
 
 
 class RedisStreams:
@@ -149,6 +151,7 @@ class RedisConsumer(RedisStreams, Consumer):
         self._held: dict[str, set[bytes]] = {}  # delivered to us, not yet acknowledged
         self._held_lock = threading.Lock()
         self._claimed_at = float("-inf")
+        self._swept_at = time.monotonic()
         self.members_key = f"{self.prefix}:members"
         self.owned: list[str] = []
         self._members_at = float("-inf")
@@ -219,8 +222,9 @@ class RedisConsumer(RedisStreams, Consumer):
         idle_ms = int(self.claim_idle * 1000)
         claimed = []
         for stream in self.owned:
+            # A dead processor held at most its buffer and its batch: a few READ_COUNTs per stream.
             _next, entries, *_deleted = self.client.xautoclaim(stream, self.group, self.name, idle_ms,
-                                                               start_id="0-0", count=READ_COUNT)
+                                                               start_id="0-0", count=10 * READ_COUNT)
             entries = [(entry_id, fields) for entry_id, fields in entries if fields]
             if not entries:
                 continue
@@ -238,7 +242,20 @@ class RedisConsumer(RedisStreams, Consumer):
         if claimed:
             log.info("reclaimed %s entries idle over %ss", len(claimed), self.claim_idle)
         self._hold(claimed)
+        if now - self._swept_at >= SWEEP_SECONDS:
+            self._swept_at = now
+            self._forget_dead_consumers()
         return claimed
+
+    def _forget_dead_consumers(self) -> None:
+        """Every process is a new consumer name: drop those gone for good, or the group grows for ever.
+        Only those holding nothing: deleting a consumer drops its pending entries from the group."""
+        idle_ms = 1000 * max(10 * self.claim_idle, SWEEP_SECONDS)
+        for stream in self.owned:
+            for consumer in self.client.xinfo_consumers(stream, self.group):
+                name = consumer["name"].decode() if isinstance(consumer["name"], bytes) else consumer["name"]
+                if consumer["pending"] == 0 and consumer["idle"] > idle_ms and name != self.name:
+                    self.client.xgroup_delconsumer(stream, self.group, consumer["name"])
 
     def commit(self, messages: list[Message]) -> None:
         by_stream = self._release(messages)

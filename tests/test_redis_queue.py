@@ -167,6 +167,35 @@ def test_a_dead_processors_entries_go_to_another_and_a_living_ones_stay_its_own(
 
 
 @pytest.mark.django_db
+def test_long_gone_consumers_are_forgotten_but_never_one_that_holds_entries(rq, client, key, monkeypatch):
+    from processing import redis_queue
+
+    monkeypatch.setattr(redis_queue, "SWEEP_SECONDS", 0.3)
+    rq.DEVLOGS_REDIS_QUEUE_CLAIM_IDLE_SECONDS = 0.03  # "long gone": idle over 0.3 s here
+    gone, holder = RedisConsumer(rq), RedisConsumer(rq)
+    post_logs(client, key, [{"message": "stored"}])
+    got = []
+    wait_for(lambda: got.extend(gone.poll(max_lines=10, timeout=0.05)) or got, what="the first entry")
+    gone.commit(got)  # a consumer of the group now, holding nothing
+    gone.close()
+
+    def names():
+        return {c["name"].decode() for s in holder.streams
+                for c in holder.client.xinfo_consumers(s, rq.DEVLOGS_REDIS_QUEUE_GROUP)}
+    try:
+        post_logs(client, key, [{"message": "held"}])
+        wait_for(lambda: holder.poll(max_lines=10, timeout=0.05), what="the holder's entry")
+        assert {gone.name, holder.name} <= names()
+        # The holder's own polls sweep (it owns every stream now that the other left).
+        wait_for(lambda: holder.poll(max_lines=10, timeout=0.05) == [] and gone.name not in names(), timeout=10,
+                 what="the gone consumer forgotten")
+        assert holder.name in names()
+        assert sum(holder.backlog_by_stream().values()) == 1  # its entry still pending, still there
+    finally:
+        holder.close()
+
+
+@pytest.mark.django_db
 def test_an_entry_delivered_too_often_is_dead_lettered_with_its_reason_and_replays(rq, client, key, settings):
     settings.DEVLOGS_REDIS_QUEUE_MAX_DELIVERIES = 2
     post_logs(client, key, [{"message": "crashes every processor"}])

@@ -317,7 +317,9 @@ class RedisConsumer(RedisStreams, Consumer):
                 held = {stream: list(ids) for stream, ids in self._held.items() if ids}
             try:
                 # Membership here too: a processor busy writing for minutes is alive all the same.
-                self.client.zadd(self.members_key, {self.name: _redis_now(self.client)})
+                # (Only once it has joined, at its first poll: one that never polls must own nothing.)
+                if self.owned:
+                    self.client.zadd(self.members_key, {self.name: _redis_now(self.client)})
                 for stream, ids in held.items():
                     # JUSTID: no delivery is counted; min-idle 0: taken back even if another took it.
                     self.client.xclaim(stream, self.group, self.name, 0, ids, justid=True)

@@ -173,7 +173,7 @@ def test_long_gone_consumers_are_forgotten_but_never_one_that_holds_entries(rq, 
     monkeypatch.setattr(redis_queue, "SWEEP_SECONDS", 0.3)
     rq.DEVLOGS_REDIS_QUEUE_CLAIM_IDLE_SECONDS = 0.03  # "long gone": idle over 0.3 s here
     gone, holder = RedisConsumer(rq), RedisConsumer(rq)
-    post_logs(client, key, [{"message": "stored"}])
+    assert post_logs(client, key, [{"message": "stored"}]).status_code == 202
     got = []
     wait_for(lambda: got.extend(gone.poll(max_lines=10, timeout=0.05)) or got, what="the first entry")
     gone.commit(got)  # a consumer of the group now, holding nothing

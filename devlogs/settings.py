@@ -458,7 +458,7 @@ else:
 if _STRICT and not DEVLOGS_PROCESSOR_IN_SERVER and DEVLOGS_CHANNEL_LAYER.startswith("memory://"):
     # Processors apart from the server would publish the live feed into their own memory.
     raise ImproperlyConfigured("With processors outside the server (DEVLOGS_PROCESSOR_IN_SERVER=0, or DEVLOGS_QUEUE="
-                               "kafka) the live tail needs a shared channel layer: set DEVLOGS_CHANNEL_LAYER=redis://…")
+                               "kafka or redis) the live tail needs a shared channel layer: set DEVLOGS_CHANNEL_LAYER=redis://…")
 
 # Ingest quotas are shared by every ingest process through Redis; without it each process
 # keeps its own (right for the embedded mode's single server). See ingest/quotas.py.

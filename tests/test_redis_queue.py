@@ -6,17 +6,17 @@ that kill or restart Redis start a redis-server of their own in tmp_path.
 """
 
 import contextlib
+import io
 import shutil
 import signal
 import subprocess
 import threading
 import time
-import urllib.error
 import urllib.request
 
-import orjson
 import pytest
 import redis
+from django.core.management import call_command
 
 from devlogs.health import readiness_report
 from logs.models import LogEntry
@@ -216,6 +216,9 @@ def test_an_entry_delivered_too_often_is_dead_lettered_with_its_reason_and_repla
     assert "delivered 3 times" in letter.error and "MAX_DELIVERIES=2" in letter.error
     assert letter.source.startswith(settings.DEVLOGS_REDIS_QUEUE_PREFIX + ":") and "@" in letter.source
     assert letter.lines == 1 and not letter.replayed
+    out = io.StringIO()
+    call_command("dlq", "list", stdout=out)  # the operators' command, unchanged
+    assert letter.id in out.getvalue() and "delivered 3 times" in out.getvalue()
 
     assert replay_dead_letters() == 1
     consumer = RedisConsumer(settings)

@@ -170,6 +170,10 @@ class RedisConsumer(RedisStreams, Consumer):
             if not self._buffer:
                 self._buffer.extend(self._read(timeout))
         except redis.RedisError as exc:
+            if "NOGROUP" in str(exc):
+                # Redis lost the group (restarted without persistence, flushed): make it again, from
+                # id 0, so what was added since is read.
+                self._groups_ready = False
             # Redis down: polls come back empty (the processor stays alive and says so), as with Kafka.
             log.warning("redis queue unreachable: %s", exc)
             self._closing.wait(min(max(timeout, 0.1), 1.0))

@@ -245,6 +245,18 @@ def test_poison_records_are_set_aside_by_the_processor_and_listed(rq, client, ke
     assert letter.error.startswith("undecodable") and letter.value == b"\x00 not an envelope"
 
 
+@pytest.mark.django_db
+def test_a_redis_that_lost_its_keys_gets_its_group_back_and_nothing_added_since_is_missed(rq, client, key):
+    consumer = RedisConsumer(rq)
+    try:
+        consumer.poll(max_lines=10, timeout=0)
+        consumer.client.delete(*consumer.streams)  # as after a restart without persistence
+        assert post_logs(client, key, [{"message": "after the loss"}]).status_code == 202
+        _drain(consumer, 1)
+    finally:
+        consumer.close()
+
+
 # --- ingest's answers --------------------------------------------------------------------------
 
 @pytest.mark.django_db

@@ -109,6 +109,11 @@ def test_each_apps_lines_keep_their_order_and_stored_entries_leave_redis(rq, cli
             seqs = list(LogEntry.objects.filter(attributes__app=app).order_by("id")
                         .values_list("attributes__seq", flat=True))
             assert seqs == list(range(600)), f"{app} out of order"
+        # The lag gauge names each stream, as it names Kafka's partitions.
+        from prometheus_client import REGISTRY
+
+        Processor(consumer=consumer, write=write_envelopes)._gauge_lag()
+        assert REGISTRY.get_sample_value("devlogs_processor_lag_messages", {"partition": consumer.streams[0]}) == 0
         # Acknowledged is deleted: nothing stays in memory once stored, and nothing is left pending.
         assert sum(consumer.backlog_by_stream().values()) == 0
         assert all(consumer.client.xpending(s, rq.DEVLOGS_REDIS_QUEUE_GROUP)["pending"] == 0

@@ -7,6 +7,7 @@ that kill or restart Redis start a redis-server of their own in tmp_path.
 
 import contextlib
 import io
+import json
 import shutil
 import signal
 import subprocess
@@ -371,10 +372,13 @@ def test_ten_thousand_lines_from_four_clients_stored_once_each_though_a_processo
            "DEVLOGS_CHANNEL_LAYER_PREFIX": rq.DEVLOGS_REDIS_QUEUE_PREFIX + ":live"}
     logs = {name: tmp_path / f"{name}.log" for name in ("victim", "survivor", "restarted")}
 
+    health_port = free_port()
+
     def processor(name):
+        extra = {"DEVLOGS_HEALTH_PORT": health_port} if name == "survivor" else {}
         with open(logs[name], "wb") as out:
             return subprocess.Popen(manage("run_processor", "--batch-lines", "500", "--max-wait", "0.05"),
-                                    env=child_env(tmp_path, LOG_LEVEL="DEBUG", **env), stdout=out,
+                                    env=child_env(tmp_path, LOG_LEVEL="DEBUG", **env, **extra), stdout=out,
                                     stderr=subprocess.STDOUT)
 
     procs = {name: processor(name) for name in ("victim", "survivor")}
@@ -405,6 +409,8 @@ def test_ten_thousand_lines_from_four_clients_stored_once_each_though_a_processo
             assert sum(acknowledged) == 10_000, failures
             wait_for(lambda: LogEntry.objects.count() >= 10_000, timeout=60, what="every line stored")
             metrics = urllib.request.urlopen(f"http://{address}/metrics", timeout=10).read().decode()
+            # A processor's own readiness says what Redis promises about the lines it holds.
+            ready = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{health_port}/readyz", timeout=10).read())
     finally:
         for proc in procs.values():
             if proc.poll() is None:
@@ -416,6 +422,8 @@ def test_ten_thousand_lines_from_four_clients_stored_once_each_though_a_processo
     assert "reclaimed" in logs["survivor"].read_text() + logs["restarted"].read_text()
     _assert_each_line_once(10_000)
     assert 'devlogs_queue_publish_seconds_count{queue="redis"} 40.0' in metrics
+    assert ready["checks"]["queue"]["backend"] == "redis"
+    assert ready["checks"]["queue"]["durability"].startswith("not persisted")
     for n in range(4):
         assert sorted(LogEntry.objects.filter(attributes__c=n).values_list("attributes__i", flat=True)) == list(
             range(2500))

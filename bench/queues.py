@@ -11,7 +11,8 @@ One run of one backend, in its own process (`_stage queues --queue NAME`), with 
   ingest → queue   one daphne server; SENDERS keep-alive senders post 1,000-line requests of ~200-byte
                    lines (bench.common.make_body) for `seconds` after a 2 s warm-up. lines/s answered 202,
                    and the CPU-seconds per million accepted lines of the server and of the queue service
-                   (redis-server, or the Kafka JVM), both from /proc over the timed window.
+                   (redis-server, or the Kafka JVM), both from /proc over the timed window; request
+                   latency p50/p99 (a request is answered once its lines are durable in the queue).
   queue → store    then one processor (manage.py run_processor, 5,000-line batches) drains everything
                    ingest queued (warm-up included) into an empty log table. lines/s from its first
                    stored line to the last; CPU-s per million lines of the processor and the queue
@@ -32,7 +33,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import ROOT, free_port, make_body, start_server
+from bench.common import ROOT, free_port, make_body, percentile, start_server
 from bench.services import cpu_seconds, pid_listening
 
 BACKENDS = ("kafka", "redis-always", "redis-everysec", "embedded")
@@ -191,13 +192,15 @@ def run_one(*, backend: str, seconds: float, database_url: str | None, timeout: 
         try:
             warm, _, _, _ = _run_clients([port], keys, body, LINES_PER_REQUEST, 2, SENDERS)
             before = {"server": cpu_seconds(server.pid), "queue": cpu_seconds(queue_pid) if queue_pid else 0.0}
-            accepted, refused, _, elapsed = _run_clients([port], keys, body, LINES_PER_REQUEST, seconds, SENDERS)
+            accepted, refused, latencies, elapsed = _run_clients([port], keys, body, LINES_PER_REQUEST, seconds, SENDERS)
             server_cpu = cpu_seconds(server.pid) - before["server"]
             queue_cpu = (cpu_seconds(queue_pid) - before["queue"]) if queue_pid else None
         finally:
             server.terminate()
             server.wait(timeout=30)
         row.update({"ingest lines/s": round(accepted / elapsed), "ingest non-202": sum(refused.values()),
+                    "ingest p50 ms": round(statistics.median(latencies) * 1000, 1),
+                    "ingest p99 ms": round(percentile(latencies, 99) * 1000, 1),
                     "ingest server CPU-s/M": _per_million(server_cpu, accepted),
                     "ingest queue CPU-s/M": _per_million(queue_cpu, accepted) if queue_pid else None})
         queued = warm + accepted

@@ -13,6 +13,7 @@ One run of one backend, in its own process (`_stage queues --queue NAME`), with 
                    and the CPU-seconds per million accepted lines of the server and of the queue service
                    (redis-server, or the Kafka JVM), both from /proc over the timed window; request
                    latency p50/p99 (a request is answered once its lines are durable in the queue).
+                   Redis: its memory and append-only file per queued line, once ingest has stopped.
   queue → store    then one processor (manage.py run_processor, 5,000-line batches) drains everything
                    ingest queued (warm-up included) into an empty log table. lines/s from its first
                    stored line to the last; CPU-s per million lines of the processor and the queue
@@ -75,6 +76,18 @@ class RedisServer:
                 time.sleep(0.05)
         client.close()
         return self
+
+    def footprint(self, lines: int) -> dict:
+        """Memory (used_memory) and append-only file bytes per queued line, for sizing the pod."""
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        try:
+            memory = client.info("memory")["used_memory"]
+        finally:
+            client.close()
+        disk = sum(p.stat().st_size for p in self.dir.rglob("*.aof") if p.is_file())
+        return {"queue memory B/line": round(memory / lines), "queue AOF B/line": round(disk / lines)} if lines else {}
 
     def __exit__(self, *exc):
         self.proc.send_signal(signal.SIGTERM)
@@ -204,6 +217,8 @@ def run_one(*, backend: str, seconds: float, database_url: str | None, timeout: 
                     "ingest server CPU-s/M": _per_million(server_cpu, accepted),
                     "ingest queue CPU-s/M": _per_million(queue_cpu, accepted) if queue_pid else None})
         queued = warm + accepted
+        if backend.startswith("redis"):
+            row.update(service.footprint(queued))
 
         # queue → store
         processor = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "run_processor", "--batch-lines",

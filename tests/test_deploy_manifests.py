@@ -668,7 +668,15 @@ REDIS_QUEUE_OVERLAY = ROOT / "deploy" / "k8s" / "overlays" / "redis-queue"
 # What makes an acknowledged line safe on Redis: every write in the append-only file, fsynced before
 # the reply; and no eviction (an evicted stream entry is a lost line).
 REDIS_QUEUE_DURABILITY = {"appendonly": "yes", "appendfsync": "always", "maxmemory-policy": "noeviction"}
-REDIS_QUEUE_ENV = ("DEVLOGS_QUEUE", "DEVLOGS_REDIS_QUEUE_URL", "DEVLOGS_REDIS_QUEUE_STREAMS")
+REDIS_QUEUE_ENV = ("DEVLOGS_QUEUE", "DEVLOGS_REDIS_QUEUE_URL", "DEVLOGS_REDIS_QUEUE_STREAMS",
+                   "DEVLOGS_REDIS_QUEUE_MAX_PENDING")
+REDIS_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 10**6, "mb": 1024**2, "g": 10**9, "gb": 1024**3}
+K8S_UNITS = {"": 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "K": 1000, "M": 10**6, "G": 10**9}
+
+
+def _bytes(quantity: str, units: dict[str, int]) -> int:
+    number, unit = re.fullmatch(r"(\d+)([A-Za-z]*)", quantity).groups()
+    return int(number) * units[unit if unit in units else unit.lower()]
 
 
 @pytest.fixture(scope="module")
@@ -719,6 +727,12 @@ def test_the_redis_queue_fsyncs_every_write_and_keeps_it_on_a_volume_in_compose_
     statefulset, container = _redis_queue_container(redis_queue_rendered)
     assert statefulset["spec"]["replicas"] == 1
     assert container["command"] + container.get("args", []) == service["command"], "the same flags in both"
+    # Past maxmemory writes fail (503) before the pod's memory limit kills Redis, with room to spare
+    # for client buffers and the append-only file rewrite's fork.
+    maxmemory = _bytes(flags["maxmemory"], REDIS_UNITS)
+    resources = container["resources"]
+    assert 0 < maxmemory <= 0.8 * _bytes(resources["limits"]["memory"], K8S_UNITS)
+    assert resources["requests"]["memory"] == resources["limits"]["memory"], "a backlog must not find the node short"
     assert container["image"] == service["image"]
     (claim,) = statefulset["spec"]["volumeClaimTemplates"]
     (data,) = [m for m in container["volumeMounts"] if m["mountPath"] == flags["dir"]]
@@ -758,6 +772,7 @@ def test_the_redis_queue_flags_are_what_a_real_redis_server_runs_with(redis_queu
         wait_for(answers, timeout=30, what="redis-server with the queue's flags")
         assert {k: client.config_get(k)[k] for k in REDIS_QUEUE_DURABILITY} == REDIS_QUEUE_DURABILITY
         assert client.config_get("save")["save"] == ""
+        assert int(client.config_get("maxmemory")["maxmemory"]) == _bytes(flags["maxmemory"], REDIS_UNITS)
         client.xadd("devlogs:ingest:0", {"v": "a line"})
         aof = b"".join(p.read_bytes() for p in tmp_path.rglob("*.aof*") if p.is_file())
         assert b"a line" in aof, "fsynced to the append-only file before XADD returned"

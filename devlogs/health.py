@@ -3,7 +3,8 @@
 Readiness asks each dependency one cheap question, all at once, each bounded by
 DEVLOGS_HEALTH_TIMEOUT_SECONDS: the database (SELECT 1 on a connection of its own), the
 queue (the embedded file takes a write lock; Kafka's brokers answer a metadata request for
-the lines topic with a leader for every partition) and the channel layer (Redis PING).
+the lines topic with a leader for every partition; Redis answers PING and says how it persists,
+reported as the queue's `durability`) and the channel layer (Redis PING).
 The worker roles answer the same checks on their own small listener (devlogs/health_listener.py).
 """
 
@@ -33,10 +34,13 @@ class CheckResult:
     latency_ms: float
     backend: str
     error: str | None = None
+    durability: str | None = None  # what the dependency promises about what it acknowledged
 
     def as_dict(self) -> dict:
         body = {"status": "ok" if self.ok else "error", "latency_ms": round(self.latency_ms, 1),
                 "backend": self.backend}
+        if self.durability:
+            body["durability"] = self.durability
         if self.error:
             body["error"] = self.error
         return body
@@ -67,10 +71,12 @@ def check_database(timeout: float) -> str:
     return default.vendor
 
 
-def check_queue(timeout: float) -> str:
+def check_queue(timeout: float) -> str | tuple[str, str]:
     if settings.DEVLOGS_QUEUE == "kafka":
         _check_kafka(timeout)
         return "kafka"
+    if settings.DEVLOGS_QUEUE == "redis":
+        return "redis", _check_redis_queue(timeout)
     # The embedded queue is usable when its file takes a write lock (disk there, writable, not wedged).
     conn = sqlite3.connect(str(settings.DEVLOGS_QUEUE_PATH), timeout=timeout, isolation_level=None)
     try:
@@ -116,6 +122,39 @@ def _check_kafka(timeout: float) -> None:
     leaderless = sorted(p.id for p in topic.partitions.values() if p.leader < 0)
     if leaderless:
         raise NotReady(f"topic {settings.KAFKA_TOPIC}: no leader for partitions {leaderless}")
+
+
+def _check_redis_queue(timeout: float) -> str:
+    """Reachable (PING), and how durable an acknowledged line is there: a detail, not a failure."""
+    import redis
+
+    client = redis.Redis.from_url(settings.DEVLOGS_REDIS_QUEUE_URL, socket_connect_timeout=timeout,
+                                  socket_timeout=timeout)
+    try:
+        client.ping()
+        return redis_persistence(client)
+    finally:
+        client.close()
+
+
+def redis_persistence(client) -> str:
+    """What a Redis crash would cost, from its configuration (docs/redis-queue.md#durability)."""
+    import redis
+
+    try:
+        config = client.config_get("append*")
+    except redis.ResponseError as exc:  # managed services often rename or forbid CONFIG
+        return f"persistence unknown (CONFIG GET refused: {exc}); see docs/redis-queue.md#durability"
+    config = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else str(v))
+              for k, v in config.items()}
+    fsync = config.get("appendfsync", "")
+    if config.get("appendonly") != "yes":
+        return "not persisted: a Redis restart loses every queued line (appendonly no)"
+    if fsync == "always":
+        return "every write fsynced before it is acknowledged (appendfsync always)"
+    if fsync == "everysec":
+        return "up to 1 s of acknowledged lines can be lost on a Redis crash (appendfsync everysec)"
+    return f"acknowledged lines can be lost on a Redis or machine crash (appendfsync {fsync})"
 
 
 def check_channel_layer(timeout: float) -> str:
@@ -176,8 +215,10 @@ def run_checks(names: Iterable[str] = WEB_CHECKS, *, timeout: float | None = Non
     def run(name: str) -> None:
         started = time.monotonic()
         try:
-            backend = CHECKS[name](timeout)
-            results[name] = CheckResult(name, True, (time.monotonic() - started) * 1000, backend)
+            answer = CHECKS[name](timeout)
+            backend, durability = answer if isinstance(answer, tuple) else (answer, None)
+            results[name] = CheckResult(name, True, (time.monotonic() - started) * 1000, backend,
+                                        durability=durability)
         except Exception as exc:  # every failure of a dependency is an answer, not a crash
             results[name] = CheckResult(name, False, (time.monotonic() - started) * 1000, _backend(name),
                                         _describe(exc))

@@ -30,7 +30,7 @@ DEBUG = env_bool("DEBUG", False)
 # DEVLOGS_PRODUCTION says otherwise. There, with DEBUG off, we refuse to start on a weak or
 # per-process secret key or on unset ALLOWED_HOSTS, and cookies and HTTPS are strict.
 DEVLOGS_PRODUCTION = env_bool("DEVLOGS_PRODUCTION",
-                              bool(os.environ.get("DATABASE_URL")) or env_str("DEVLOGS_QUEUE") == "kafka")
+                              bool(os.environ.get("DATABASE_URL")) or env_str("DEVLOGS_QUEUE") in ("kafka", "redis"))
 _STRICT = DEVLOGS_PRODUCTION and not DEBUG
 
 
@@ -379,7 +379,7 @@ DEVLOGS_SYSLOG_UDP_BUFFER_BYTES = env_int("DEVLOGS_SYSLOG_UDP_BUFFER_BYTES", 8 *
 DEVLOGS_SYSLOG_MAX_PENDING_LINES = env_int("DEVLOGS_SYSLOG_MAX_PENDING_LINES", 20_000, minimum=1)
 
 # --- Queue --------------------------------------------------------------------------
-DEVLOGS_QUEUE = env_choice("DEVLOGS_QUEUE", "embedded", {"embedded", "kafka"})
+DEVLOGS_QUEUE = env_choice("DEVLOGS_QUEUE", "embedded", {"embedded", "kafka", "redis"})
 DEVLOGS_QUEUE_PATH = Path(env_str("DEVLOGS_QUEUE_PATH", str(DATA_DIR / "queue.sqlite3")))
 # A claimed batch not acknowledged within this time is delivered again (processor crashed).
 DEVLOGS_QUEUE_VISIBILITY_SECONDS = env_float("DEVLOGS_QUEUE_VISIBILITY_SECONDS", 30.0, minimum=0.1)
@@ -404,6 +404,21 @@ KAFKA_CONFIG = {
     name[len("KAFKA_CONFIG_"):].lower().replace("_", "."): value
     for name, value in os.environ.items() if name.startswith("KAFKA_CONFIG_")
 }
+
+# Redis Streams (DEVLOGS_QUEUE=redis, docs/redis-queue.md). Durability is Redis's own: run it with
+# appendonly yes and appendfsync always (or accept everysec's last second); /readyz says which.
+DEVLOGS_REDIS_QUEUE_URL = env_str("DEVLOGS_REDIS_QUEUE_URL", "redis://127.0.0.1:6379/0")
+# An app's lines go to one stream (its key's hash), so they keep their order; streams spread the work.
+DEVLOGS_REDIS_QUEUE_STREAMS = env_int("DEVLOGS_REDIS_QUEUE_STREAMS", 8, minimum=1)
+DEVLOGS_REDIS_QUEUE_PREFIX = env_str("DEVLOGS_REDIS_QUEUE_PREFIX", "devlogs:ingest")
+# Past this many unacknowledged entries (each up to 1,000 lines) ingest answers 503 + Retry-After:
+# Redis keeps everything in memory, so the backlog must have a bound, and entries are never trimmed.
+DEVLOGS_REDIS_QUEUE_MAX_PENDING = env_int("DEVLOGS_REDIS_QUEUE_MAX_PENDING", 100_000, minimum=1)
+# Entries a processor has held unacknowledged this long (it died) are redelivered to another.
+DEVLOGS_REDIS_QUEUE_CLAIM_IDLE_SECONDS = env_float("DEVLOGS_REDIS_QUEUE_CLAIM_IDLE_SECONDS", 30.0, minimum=0.1)
+# An entry delivered this many times without being stored goes to the dead letters.
+DEVLOGS_REDIS_QUEUE_MAX_DELIVERIES = env_int("DEVLOGS_REDIS_QUEUE_MAX_DELIVERIES", 5, minimum=1)
+DEVLOGS_REDIS_QUEUE_GROUP = env_str("DEVLOGS_REDIS_QUEUE_GROUP", "devlogs-processors")
 
 # --- Processor ------------------------------------------------------------------------
 DEVLOGS_BATCH_LINES = env_int("DEVLOGS_BATCH_LINES", 5_000, minimum=1)
@@ -443,7 +458,7 @@ else:
 if _STRICT and not DEVLOGS_PROCESSOR_IN_SERVER and DEVLOGS_CHANNEL_LAYER.startswith("memory://"):
     # Processors apart from the server would publish the live feed into their own memory.
     raise ImproperlyConfigured("With processors outside the server (DEVLOGS_PROCESSOR_IN_SERVER=0, or DEVLOGS_QUEUE="
-                               "kafka) the live tail needs a shared channel layer: set DEVLOGS_CHANNEL_LAYER=redis://…")
+                               "kafka or redis) the live tail needs a shared channel layer: set DEVLOGS_CHANNEL_LAYER=redis://…")
 
 # Ingest quotas are shared by every ingest process through Redis; without it each process
 # keeps its own (right for the embedded mode's single server). See ingest/quotas.py.

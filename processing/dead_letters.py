@@ -1,4 +1,4 @@
-"""Dead letters: list, show and replay messages the processor set aside, on either backend.
+"""Dead letters: list, show and replay messages the processor set aside, on any backend.
 
 Replaying puts a message back on the lines queue unchanged (same event ids), so replaying
 twice, or replaying something that was partly stored, stores nothing twice.
@@ -19,6 +19,10 @@ def _store():
         from processing.kafka_dead_letters import KafkaDeadLetters
 
         return KafkaDeadLetters(settings)
+    if settings.DEVLOGS_QUEUE == "redis":
+        from processing.redis_dead_letters import RedisDeadLetters
+
+        return RedisDeadLetters(settings)
     return EmbeddedDeadLetters(EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH))
 
 

@@ -1,5 +1,6 @@
-"""One queue interface (processing/queue_interface.py), two backends: embedded (a local durable
-SQLite queue, processing/embedded_queue.py) and Kafka (processing/kafka_queue.py).
+"""One queue interface (processing/queue_interface.py), three backends: embedded (a local durable
+SQLite queue, processing/embedded_queue.py), Kafka (processing/kafka_queue.py) and Redis Streams
+(processing/redis_queue.py).
 
 Ingest calls `get_producer().publish(...)`: when it returns, the messages are durable.
 Processors call `get_consumer()`: poll, then commit what was written, or dead-letter
@@ -33,6 +34,10 @@ def get_producer() -> Producer:
                 from processing.kafka_queue import KafkaProducer
 
                 _producer = KafkaProducer(settings)
+            elif settings.DEVLOGS_QUEUE == "redis":
+                from processing.redis_queue import RedisProducer
+
+                _producer = RedisProducer(settings)
             else:
                 from processing.embedded_queue import EmbeddedQueue
 
@@ -42,11 +47,15 @@ def get_producer() -> Producer:
 
 
 def get_consumer() -> Consumer:
-    """A new consumer of the configured backend; Kafka consumers join the processors' group."""
+    """A new consumer of the configured backend; Kafka and Redis consumers join the processors' group."""
     if settings.DEVLOGS_QUEUE == "kafka":
         from processing.kafka_queue import KafkaConsumer
 
         return KafkaConsumer(settings)
+    if settings.DEVLOGS_QUEUE == "redis":
+        from processing.redis_queue import RedisConsumer
+
+        return RedisConsumer(settings)
     from processing.embedded_queue import EmbeddedQueue
 
     return EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH,

@@ -60,12 +60,59 @@ def fresh_quotas():
 # --- queue and processor ------------------------------------------------------------------
 
 @pytest.fixture
-def queue(tmp_path, settings):
-    """Every test gets its own durable queue file."""
+def queue(request, tmp_path, settings):
+    """Every test gets its own durable queue: an embedded file, or (parametrised indirectly with
+    "redis") its own streams on the shared Redis. Either is a consumer with pending_lines()."""
     settings.DEVLOGS_QUEUE_PATH = tmp_path / "queue.sqlite3"
     queue_module.reset_producer()
+    if getattr(request, "param", "embedded") == "redis":
+        with redis_queue_settings(settings, request.getfixturevalue("redis_url")):
+            from processing.redis_queue import RedisConsumer
+
+            consumer = RedisConsumer(settings)
+            try:
+                yield consumer
+            finally:
+                consumer.close()
+                queue_module.reset_producer()
+        return
     yield EmbeddedQueue(settings.DEVLOGS_QUEUE_PATH, visibility_seconds=settings.DEVLOGS_QUEUE_VISIBILITY_SECONDS)
     queue_module.reset_producer()
+
+
+@contextlib.contextmanager
+def redis_queue_settings(settings, url: str, **overrides):
+    """DEVLOGS_QUEUE=redis on streams of this test's own (a unique prefix); their keys deleted after."""
+    import uuid
+
+    import redis
+
+    settings.DEVLOGS_QUEUE = "redis"
+    settings.DEVLOGS_REDIS_QUEUE_URL = url
+    settings.DEVLOGS_REDIS_QUEUE_PREFIX = f"test:{uuid.uuid4().hex[:12]}"
+    settings.DEVLOGS_REDIS_QUEUE_STREAMS = 4
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    queue_module.reset_producer()
+    try:
+        yield settings
+    finally:
+        queue_module.reset_producer()
+        client = redis.Redis.from_url(url)
+        try:
+            keys = list(client.scan_iter(match=settings.DEVLOGS_REDIS_QUEUE_PREFIX + ":*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+
+def redis_queue_env(settings) -> dict:
+    """Environment that points a child process at the same streams and group."""
+    return {"DEVLOGS_QUEUE": "redis", **{name: getattr(settings, name) for name in (
+        "DEVLOGS_REDIS_QUEUE_URL", "DEVLOGS_REDIS_QUEUE_PREFIX", "DEVLOGS_REDIS_QUEUE_STREAMS",
+        "DEVLOGS_REDIS_QUEUE_MAX_PENDING", "DEVLOGS_REDIS_QUEUE_CLAIM_IDLE_SECONDS",
+        "DEVLOGS_REDIS_QUEUE_MAX_DELIVERIES", "DEVLOGS_REDIS_QUEUE_GROUP")}}
 
 
 @pytest.fixture

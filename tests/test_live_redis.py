@@ -1,10 +1,12 @@
-"""Live tail in production shape: HTTP ingest → Kafka → a separate processor → Redis → WebSocket.
+"""Live tail in production shape: HTTP ingest → Kafka or Redis Streams → a separate processor →
+Redis → WebSocket.
 
 Real broker, real Redis, a real daphne server, a real processor process and real WebSocket
 clients; nothing in between is replaced.
 """
 
 import asyncio
+import contextlib
 import statistics
 import subprocess
 import time
@@ -15,15 +17,25 @@ import pytest
 import websockets
 
 from logs.consumers import WINDOW
-from tests.conftest import child_env, http_post_logs, kafka_env, manage, running_server, wait_for
+from tests.conftest import (child_env, http_post_logs, kafka_env, manage, redis_queue_env, redis_queue_settings,
+                            running_server, wait_for)
 
-pytestmark = [pytest.mark.live, pytest.mark.kafka]
+pytestmark = [pytest.mark.live]
 
 
-@pytest.fixture
-def platform(kafka, redis_url, transactional_db, tmp_path):
-    """A server and a processor, joined by Kafka and Redis."""
-    env = {**kafka_env(kafka), "DEVLOGS_CHANNEL_LAYER": redis_url, "DEVLOGS_PROCESSOR_IN_SERVER": "0",
+@pytest.fixture(params=[pytest.param("kafka", marks=pytest.mark.kafka), "redis"])
+def platform(request, settings, redis_url, transactional_db, tmp_path):
+    """A server and a processor, joined by the queue (Kafka or Redis Streams) and the Redis channel layer."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "kafka":
+            queue_env = kafka_env(request.getfixturevalue("kafka"))
+        else:
+            queue_env = redis_queue_env(stack.enter_context(redis_queue_settings(settings, redis_url)))
+        yield from _platform(queue_env, redis_url, tmp_path)
+
+
+def _platform(queue_env, redis_url, tmp_path):
+    env = {**queue_env, "DEVLOGS_CHANNEL_LAYER": redis_url, "DEVLOGS_PROCESSOR_IN_SERVER": "0",
            "DEVLOGS_CHANNEL_LAYER_PREFIX": f"test{uuid.uuid4().hex[:8]}"}
     with running_server(tmp_path, **env) as address, open(tmp_path / "processor.log", "wb") as out:
         processor = subprocess.Popen(manage("run_processor", "--max-wait", "0.05"), env=child_env(tmp_path, **env),

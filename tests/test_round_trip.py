@@ -6,7 +6,8 @@ import pytest
 from logs.models import LogEntry
 from tests.conftest import assert_error, get_logs, post_logs
 
-pytestmark = pytest.mark.django_db
+# The pipeline's guarantees hold on every queue backend (Kafka's own run in tests/test_kafka.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("queue", ["embedded", "redis"], indirect=True)]
 
 
 def _lines(n, **extra):

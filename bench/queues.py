@@ -13,7 +13,7 @@ One run of one backend, in its own process (`_stage queues --queue NAME`), with 
                    and the CPU-seconds per million accepted lines of the server and of the queue service
                    (redis-server, or the Kafka JVM), both from /proc over the timed window; request
                    latency p50/p99 (a request is answered once its lines are durable in the queue).
-                   Redis: its memory and append-only file per queued line, once ingest has stopped.
+                   Redis: its memory and its files (append-only dir) per queued line, once ingest has stopped.
   queue → store    then one processor (manage.py run_processor, 5,000-line batches) drains everything
                    ingest queued (warm-up included) into an empty log table. lines/s from its first
                    stored line to the last; CPU-s per million lines of the processor and the queue
@@ -86,8 +86,9 @@ class RedisServer:
             memory = client.info("memory")["used_memory"]
         finally:
             client.close()
-        disk = sum(p.stat().st_size for p in self.dir.rglob("*.aof") if p.is_file())
-        return {"queue memory B/line": round(memory / lines), "queue AOF B/line": round(disk / lines)} if lines else {}
+        # The append-only dir: the incremental .aof files and, after a rewrite, its base (an .rdb).
+        disk = sum(p.stat().st_size for p in self.dir.rglob("*") if p.is_file() and p.name != "redis.log")
+        return {"queue memory B/line": round(memory / lines), "queue disk B/line": round(disk / lines)} if lines else {}
 
     def __exit__(self, *exc):
         self.proc.send_signal(signal.SIGTERM)

@@ -805,6 +805,8 @@ def test_the_redis_queue_variant_points_every_role_at_it_the_same_way_in_compose
     assert port["targetPort"] in {p["name"] for p in container["ports"]} | {p["containerPort"] for p in container["ports"]}
     assert _matches(statefulset["spec"]["selector"]["matchLabels"], statefulset["spec"]["template"]["metadata"]["labels"])
     assert _kind(redis_queue_rendered, "Service")[statefulset["spec"]["serviceName"]]["spec"]["clusterIP"] == "None"
+    (hpa,) = _kind(redis_queue_rendered, "HorizontalPodAutoscaler").values()
+    assert hpa["spec"]["maxReplicas"] <= int(k8s_env["DEVLOGS_REDIS_QUEUE_STREAMS"]), "a stream is one processor's"
 
     # Every devlogs workload takes the env from that ConfigMap.
     workloads = [d["spec"]["template"]["spec"] for d in _kind(redis_queue_rendered, "Deployment").values()]

@@ -8,6 +8,8 @@
     .venv/bin/python -m bench clickhouse [--rows N]          # the ClickHouse store on chDB (no services)
     .venv/bin/python -m bench stores [--rows N] [--quick]    # TimescaleDB and ClickHouse, same lines, one report
     .venv/bin/python -m bench dashboard-scroll [--lines N] [--seconds S]  # the explorer's frame times at 100k rows
+    .venv/bin/python -m bench queues [--queues kafka,redis-always,redis-everysec] [--runs 3] [--seconds S] [--pg]
+                                                             # the queue backends side by side (bench/queues.py)
 
 Starts PostgreSQL, Kafka and Redis through scripts/ when they are not running (and stops
 what it started), runs each stage in its own process (each stage has its own Django set-up),
@@ -32,13 +34,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.common import ROOT, table
+from bench.queues import BACKENDS as QUEUE_BACKENDS, DEFAULT_BACKENDS as DEFAULT_QUEUES
 
 RESULTS = ROOT / "bench" / "results"
 TARGETS = {"ingest lines/s": 60_000, "processor rows/s": 50_000, "e2e lines/s": 30_000,
            "e2e queryable p99 ms": 2_000, "query p95 ms at 10M": 200}
 E2E_COLUMNS = ("offered lines/s", "seconds", "accepted lines/s", "committed lines/s (steady)", "non-202", "drained",
                "drain seconds", "lost", "doubled", "queryable p50 ms", "queryable p99 ms", "live p50 ms", "live p99 ms")
-STAGES = ("ingest", "processor", "e2e", "soak", "queries", "profile", "embedded", "hostile", "clickhouse", "stores")
+STAGES = ("ingest", "processor", "e2e", "soak", "queries", "profile", "embedded", "hostile", "clickhouse", "stores",
+          "queues")
 
 
 # --- stages (each runs in a child process: `python -m bench _stage NAME ...`) ---------------------
@@ -120,6 +124,13 @@ def stage_hostile(args) -> dict:
     return run()
 
 
+def stage_queues(args) -> dict:
+    from bench.queues import run_one
+
+    return run_one(backend=args.queue, seconds=args.seconds or (3 if args.quick else 10),
+                   database_url=os.environ.get("DATABASE_URL"))
+
+
 def run_stage(args) -> None:
     started = time.monotonic()
     section = globals()[f"stage_{args.stage}"](args)
@@ -183,6 +194,16 @@ def _plan(what: str, args, report: dict) -> None:
         sections["stores"] = {"rows": rows}
     if what == "hostile":
         sections["hostile"] = _child("hostile", args, None)
+    if what == "queues":
+        from bench.queues import medians
+
+        runs = []
+        for i in range(args.runs or 3):
+            for backend in args.queues:  # run i of every backend, then run i + 1: drift spreads evenly
+                runs.append({"run": i + 1, **_child("queues", args, "devlogs_bench" if args.pg else None,
+                                                    queue=backend)})
+        sections["queues runs"] = {"rows": runs}
+        sections["queues"] = {"rows": medians(runs)}
     if what == "embedded":
         sections["embedded"] = _child("embedded", args, None, lines=args.lines, runs=args.runs, profile=args.profile,
                                       keep=args.keep, store=args.store)
@@ -305,6 +326,10 @@ def main(argv=None) -> None:
     parser.add_argument("--keep", action="store_true", help="embedded: keep the data dir (and the profile)")
     parser.add_argument("--store", choices=("sql", "clickhouse"),
                         help="embedded: the log store, SQLite (sql, the default) or ClickHouse on chDB (clickhouse)")
+    parser.add_argument("--queues", type=lambda text: text.split(","), default=list(DEFAULT_QUEUES),
+                        help="queues: the backends, of " + ",".join(QUEUE_BACKENDS))
+    parser.add_argument("--pg", action="store_true", help="queues: store on the local PostgreSQL (default SQLite)")
+    parser.add_argument("--queue", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -328,6 +353,12 @@ def main(argv=None) -> None:
               "quick": args.quick, "targets": TARGETS, "sections": {}}
     embedded = args.what in ("embedded", "hostile", "clickhouse")  # SQLite (and chDB): no service started
     needed = ("postgres",) if args.what == "stores" else () if embedded else ("postgres", "kafka", "redis")
+    if args.what == "queues":  # its Redis servers are its own; PostgreSQL only with --pg
+        unknown = set(args.queues) - set(QUEUE_BACKENDS)
+        if unknown:
+            parser.error(f"--queues: unknown {', '.join(sorted(unknown))}; choose from {', '.join(QUEUE_BACKENDS)}")
+        needed = (("postgres",) if args.pg else ()) + (("kafka",) if "kafka" in args.queues else ())
+        embedded = not args.pg
     with Services(needed=needed):
         report["machine"] = describe(None if embedded else database_url("devlogs_bench"))
         try:

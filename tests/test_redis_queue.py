@@ -38,7 +38,7 @@ def rq(settings, redis_url):
 
 
 @contextlib.contextmanager
-def own_redis(tmp_path, port: int | None = None):
+def own_redis(tmp_path, port: int | None = None, extra: tuple[str, ...] = ()):
     """A redis-server of this test's own, AOF with every write fsynced; yields (url, restart, kill)."""
     server = shutil.which("redis-server")
     if server is None:
@@ -50,7 +50,7 @@ def own_redis(tmp_path, port: int | None = None):
 
     def start():
         proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-                                 "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+                                 "--appendonly", "yes", "--appendfsync", "always", "--save", "", *extra],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
         client = redis.Redis(port=port, socket_connect_timeout=0.5)
@@ -346,6 +346,38 @@ def test_every_acknowledged_line_survives_kill_9_of_redis_with_aof_and_is_stored
         finally:
             survivor.close()
     _assert_each_line_once(1000)
+
+
+@pytest.mark.django_db
+def test_a_full_redis_refuses_new_lines_with_503_and_processors_still_drain_it(rq, client, key, tmp_path, settings):
+    """At maxmemory (noeviction, as deployed) Redis refuses XADD, so ingest answers 503; the
+    processors must still read, store and acknowledge, or the queue could never empty again."""
+    with own_redis(tmp_path, extra=("--maxmemory", "3mb", "--maxmemory-policy", "noeviction")) as (url, _, _):
+        settings.DEVLOGS_REDIS_QUEUE_URL = url
+        settings.DEVLOGS_REDIS_QUEUE_MAX_PENDING = 1_000_000  # memory, not the bound, is what stops ingest here
+        consumer = RedisConsumer(settings)
+        try:
+            Processor(consumer=consumer, write=write_envelopes, batch_lines=100, max_wait=0).run_once()  # joins first
+            accepted = 0
+            for batch in range(2000):
+                response = post_logs(client, key, [{"message": f"{batch}-{i} " + "x" * 200} for i in range(20)])
+                if response.status_code != 202:
+                    assert_error(response, 503, "queue_unavailable")
+                    break
+                accepted += 20
+            else:
+                raise AssertionError("Redis never filled up")
+            assert accepted > 0
+            _drain(consumer, accepted)
+            info = redis.Redis.from_url(url)
+            assert sum(info.xlen(s) for s in info.scan_iter(f"{settings.DEVLOGS_REDIS_QUEUE_PREFIX}*")
+                       if info.type(s) == b"stream" and not s.endswith(b":dead")) == 0
+            wait_for(lambda: post_logs(client, key, [{"message": "after"}]).status_code == 202, timeout=10,
+                     interval=0.2, what="ingest to accept again once the processors drained Redis")
+        finally:
+            consumer.close()
+    _drain_rest = LogEntry.objects.count()
+    assert _drain_rest in (accepted, accepted + 1)
 
 
 # --- the acceptance run: a real server, two processor processes, one killed -9 ------------------

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -379,27 +380,35 @@ def _kustomize_command() -> list[str]:
     require_service("kustomize", "scripts/validate-deploy.sh install")
 
 
+def _compose_config(*files: Path, profile: str, env: dict | None = None) -> dict:
+    """`docker compose config` of docker-compose.yml with `files` on top and `profile` on, as JSON."""
+    env = {**os.environ, **(env or {}), "DEVLOGS_SECRET_KEY": "validation-only-validation-only-validation-only-0123",
+           "POSTGRES_PASSWORD": "validation-only", "DEVLOGS_API_KEY_PEPPER": "validation-only-validation-only-0123"}
+    args = [arg for f in (ROOT / "docker-compose.yml", *files) for arg in ("-f", str(f))]
+    result = subprocess.run([*_compose_command(), *args, "--project-directory", str(ROOT), "--profile", profile,
+                             "config", "--format", "json"], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _kustomize(overlay: Path) -> list[dict]:
+    """An overlay rendered by kustomize (validate-deploy.sh k8s checks its schemas)."""
+    result = subprocess.run([*_kustomize_command(), str(overlay)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
 @pytest.fixture(scope="module")
 def clickhouse_compose() -> dict:
     """docker-compose.yml with the `clickhouse` profile on and devlogs pointed at it, as `docker compose
     config` resolves (and validates) it."""
-    env = {**os.environ, **CLICKHOUSE_ENV,
-           "DEVLOGS_SECRET_KEY": "validation-only-validation-only-validation-only-0123",
-           "POSTGRES_PASSWORD": "validation-only", "DEVLOGS_API_KEY_PEPPER": "validation-only-validation-only-0123"}
-    result = subprocess.run([*_compose_command(), "-f", str(ROOT / "docker-compose.yml"), "--project-directory",
-                             str(ROOT), "--profile", "clickhouse", "config", "--format", "json"],
-                            capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return _compose_config(profile="clickhouse", env=CLICKHOUSE_ENV)
 
 
 @pytest.fixture(scope="module")
 def clickhouse_rendered() -> list[dict]:
     """The clickhouse overlay, rendered by kustomize (validate-deploy.sh k8s checks its schemas)."""
-    result = subprocess.run([*_kustomize_command(), str(CLICKHOUSE_OVERLAY)], capture_output=True, text=True,
-                            timeout=300, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return _kustomize(CLICKHOUSE_OVERLAY)
 
 
 def _xml(path) -> ET.Element:
@@ -683,22 +692,13 @@ def _bytes(quantity: str, units: dict[str, int]) -> int:
 def redis_queue_compose() -> dict:
     """docker-compose.yml with deploy/compose/redis-queue.yml on top (and the syslog profile on), as
     `docker compose config` resolves (and validates) it."""
-    env = {**os.environ, "DEVLOGS_SECRET_KEY": "validation-only-validation-only-validation-only-0123",
-           "POSTGRES_PASSWORD": "validation-only", "DEVLOGS_API_KEY_PEPPER": "validation-only-validation-only-0123"}
-    result = subprocess.run([*_compose_command(), "-f", str(ROOT / "docker-compose.yml"), "-f", str(REDIS_QUEUE_COMPOSE),
-                             "--project-directory", str(ROOT), "--profile", "syslog", "config", "--format", "json"],
-                            capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return _compose_config(REDIS_QUEUE_COMPOSE, profile="syslog")
 
 
 @pytest.fixture(scope="module")
 def redis_queue_rendered() -> list[dict]:
     """The redis-queue overlay, rendered by kustomize (validate-deploy.sh k8s checks its schemas)."""
-    result = subprocess.run([*_kustomize_command(), str(REDIS_QUEUE_OVERLAY)], capture_output=True, text=True,
-                            timeout=300, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return _kustomize(REDIS_QUEUE_OVERLAY)
 
 
 def _redis_flags(argv: list[str]) -> dict[str, str]:

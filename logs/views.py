@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -247,7 +248,7 @@ class ExportView(ReadView):
         if gzip_transfer:
             response["Content-Encoding"] = "gzip"
         if not gzip_file:
-            response["Vary"] = "Accept-Encoding"
+            patch_vary_headers(response, ["Accept-Encoding"])
         return response
 
 

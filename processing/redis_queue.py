@@ -14,7 +14,8 @@ the claim time); stream i belongs to the i-th living member modulo their number.
 membership change (a processor joining, leaving or dying) can two of them hold entries of one
 stream at once; writes are idempotent, so that may reorder, never lose or double.
 
-Consumer: XREADGROUP; commit() is XACK + XDEL in one transaction, so the streams hold exactly the
+Consumer: XREADGROUP; commit() is XDEL + XACK, pipelined but not a MULTI (at maxmemory Redis
+refuses a whole transaction, even one that only frees memory), so the streams hold exactly the
 entries not yet stored (XLEN is the backlog, and memory is given back as lines are stored). A
 processor that dies leaves its entries pending; after DEVLOGS_REDIS_QUEUE_CLAIM_IDLE_SECONDS
 another one takes them over (XAUTOCLAIM). A living processor keeps its entries fresh from a

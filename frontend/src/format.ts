@@ -88,11 +88,6 @@ export function formatTime(iso: string, zone?: string): string {
   );
 }
 
-/** "2026-11-29 23:40:01.123" in the browser's local time zone; the raw text if unparsable. */
-export function formatLocalTime(iso: string): string {
-  return formatTime(iso);
-}
-
 /** How the zone toggle names a zone: "UTC", or "Local (Europe/Paris)". */
 export function zoneLabel(zone: string, local: boolean): string {
   return local ? `Local (${zone})` : 'UTC';
